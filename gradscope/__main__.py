@@ -1,0 +1,3 @@
+from gradscope.cli.app import main
+
+main()

@@ -1,0 +1,220 @@
+"""`Config`: every resolved option of one analysis, in one place (defaults, presets, checks).
+
+A `Config` is frozen, hashable and JSON-round-trippable (`to_dict` / `from_dict`). It is
+resolved from the options a user gave explicitly (`None` means "not given"), a preset, and
+the sizes found in a weights or inputs file, in that order of precedence:
+explicit option > file sizes > preset > default. A file that contradicts an explicit option
+is a usage error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UsageError
+
+ARCHS = ("rnn", "lstm", "gru")
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+GATE_NAMES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
+ACTIVATIONS = ("tanh", "relu", "linear")
+INITS = ("gaussian", "orthogonal", "identity", "xavier", "pytorch", "textbook")
+GRU_VARIANTS = ("pytorch", "cho")
+NORMS = ("spectral", "frobenius")
+LOSSES = ("sum", "batch_mean")
+FORMATS = ("table", "json", "none")
+
+# Sizes above these are almost certainly typos; they are refused before any allocation.
+MAX_SIZE = 1 << 20
+
+
+@dataclass(frozen=True)
+class Config:
+    """One fully explicit analysis configuration (see SPEC.md, "Commands")."""
+
+    arch: str = "rnn"
+    hidden: int = 64
+    input_size: int = 16
+    steps: int = 100
+    layers: int = 1
+    activation: str = "tanh"
+    init: str = "gaussian"
+    scale: float = 1.0
+    forget_bias: float = 0.0
+    gru_variant: str = "pytorch"
+    inputs: str = "gaussian"
+    h0: str = "zeros"
+    batch: int = 1
+    seed: int = 0
+    weights: str | None = None
+    x64: bool = False
+    norm: str = "spectral"
+    loss: str = "sum"
+    lyapunov: int = 0
+    preset: str | None = None
+    extra: tuple[tuple[str, Any], ...] = field(default=())
+
+    @property
+    def gates(self) -> int:
+        return GATES[self.arch]
+
+    @property
+    def layer_state_size(self) -> int:
+        return 2 * self.hidden if self.arch == "lstm" else self.hidden
+
+    @property
+    def state_size(self) -> int:
+        """Size S of the (stacked) state whose Jacobian is taken."""
+        return self.layers * self.layer_state_size
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d.pop("extra")
+        d.update(dict(self.extra))
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Config:
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        known = {k: v for k, v in d.items() if k in names}
+        extra = tuple(sorted((k, v) for k, v in d.items() if k not in names))
+        return cls(**known, extra=extra)
+
+    def label(self) -> str:
+        parts = [self.arch]
+        if self.arch == "rnn" and self.activation != "tanh":
+            parts[0] = f"rnn-{self.activation}"
+        if self.weights:
+            parts.append(self.weights.rsplit("/", 1)[-1])
+        else:
+            parts.append(self.init)
+            parts.append(f"scale {self.scale:g}")
+        if self.layers > 1:
+            parts.append(f"{self.layers} layers")
+        return " · ".join(parts)
+
+
+# Presets fill options the user did not give. `dlfs2` is "Deep Learning from Scratch 2",
+# chapter 6: N = 2 sequences, H = 3, T = 20, np.random.seed(3); Wh = randn(H, H) (the
+# `textbook` init), a linear backward pass dh <- dh Wh^T and norm sqrt(sum(dh^2)) / N, which
+# is the norm over the batch of the gradient of L = mean_n sum_i s_T[n, i] (`batch_mean`).
+PRESETS: dict[str, dict[str, Any]] = {
+    "dlfs2": {
+        "arch": "rnn",
+        "activation": "linear",
+        "hidden": 3,
+        "input_size": 1,
+        "steps": 20,
+        "batch": 2,
+        "init": "textbook",
+        "seed": 3,
+        "inputs": "zeros",
+        "loss": "batch_mean",
+    },
+}
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise UsageError(
+            f"unknown {name} {value!r}",
+            f"use one of: {', '.join(choices)} (e.g. --{name.replace('_', '-')} {choices[0]})",
+        )
+
+
+def _positive(name: str, value: int, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UsageError(f"--{name.replace('_', '-')} must be an integer, got {value!r}",
+                         f"pass a whole number, e.g. --{name.replace('_', '-')} 64")
+    if value < minimum or value > MAX_SIZE:
+        raise UsageError(
+            f"--{name.replace('_', '-')} must be between {minimum} and {MAX_SIZE}, got {value}",
+            f"pass a positive size, e.g. --{name.replace('_', '-')} 64",
+        )
+
+
+def validate(cfg: Config) -> Config:
+    """Check every field; raise `UsageError` naming the first bad one."""
+    _choice("arch", cfg.arch, ARCHS)
+    _choice("activation", cfg.activation, ACTIVATIONS)
+    _choice("init", cfg.init, INITS)
+    _choice("gru_variant", cfg.gru_variant, GRU_VARIANTS)
+    _choice("norm", cfg.norm, NORMS)
+    _choice("loss", cfg.loss, LOSSES)
+    for name in ("hidden", "input_size", "steps", "layers", "batch"):
+        _positive(name, getattr(cfg, name))
+    _positive("lyapunov", cfg.lyapunov, minimum=0)
+    if cfg.lyapunov > cfg.state_size:
+        raise UsageError(
+            f"--lyapunov {cfg.lyapunov} exceeds the state size {cfg.state_size}",
+            f"ask for at most {cfg.state_size} exponents",
+        )
+    for name in ("scale", "forget_bias"):
+        v = getattr(cfg, name)
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {v!r}",
+                             f"pass e.g. --{name.replace('_', '-')} 1.0")
+    if cfg.activation != "tanh" and cfg.arch != "rnn":
+        raise UsageError(
+            f"--activation {cfg.activation} applies to the vanilla RNN only, not {cfg.arch}",
+            "drop --activation or use --arch rnn",
+        )
+    if not (cfg.inputs in ("gaussian", "zeros") or cfg.inputs.startswith("text:")
+            or cfg.inputs.endswith(".npy")):
+        raise UsageError(f"unknown --inputs {cfg.inputs!r}",
+                         "use gaussian, zeros, a .npy file or text:FILE")
+    if not (cfg.h0 in ("zeros", "gaussian") or cfg.h0.endswith(".npy")):
+        raise UsageError(f"unknown --h0 {cfg.h0!r}", "use zeros, gaussian or a .npy file of shape (S,)")
+    if cfg.seed < 0 or cfg.seed >= 2**63:
+        raise UsageError(f"--seed must be a non-negative integer, got {cfg.seed}", "pass e.g. --seed 0")
+    return cfg
+
+
+def resolve(explicit: dict[str, Any], *, preset: str | None = None) -> Config:
+    """Build a validated `Config` from the options the user gave.
+
+    **Arguments:**
+
+    - `explicit`: option name -> value; `None` values mean "not given".
+    - `preset`: name of an entry of `PRESETS`, or `None`.
+
+    **Returns:** a validated `Config` whose sizes agree with any weights / inputs file.
+    """
+    given = {k: v for k, v in explicit.items() if v is not None}
+    values: dict[str, Any] = {}
+    if preset is not None:
+        if preset not in PRESETS:
+            raise UsageError(f"unknown preset {preset!r}", f"use one of: {', '.join(PRESETS)}")
+        values.update(PRESETS[preset])
+        values["preset"] = preset
+    values.update(given)
+    names = {f.name for f in dataclasses.fields(Config)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r}", "see `gradscope analyze --help`")
+
+    from .io import inputs as _inputs
+    from .io import weights as _weights
+
+    if values.get("weights"):
+        found = _weights.infer_sizes(_weights.read_state_dict(values["weights"]))
+        _merge_found(values, given, found, source=values["weights"])
+    inputs = values.get("inputs", "gaussian")
+    if isinstance(inputs, str) and (inputs.endswith(".npy") or inputs.startswith("text:")):
+        found = _inputs.infer_sizes(inputs)
+        _merge_found(values, given, found, source=inputs)
+    return validate(Config(**values))
+
+
+def _merge_found(values: dict[str, Any], given: dict[str, Any], found: dict[str, Any],
+                 *, source: str) -> None:
+    for key, val in found.items():
+        if key in given and given[key] != val:
+            flag = "--" + key.replace("_", "-")
+            raise UsageError(
+                f"{flag} {given[key]} contradicts {source}, which has {key} = {val}",
+                f"drop {flag}: sizes come from the file",
+            )
+        values[key] = val

@@ -1,0 +1,144 @@
+"""The report dict of SPEC.md (`gradscope.report/1`): runs assembled from the dynamics'
+arrays, and made JSON-safe (NaN and ±inf become null)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..config import Config
+from ..dynamics import fit, saturation, spectrum, theory
+
+SCHEMA = "gradscope.report/1"
+
+SERIES_KEYS = (
+    "log10_jacobian_norm",
+    "log10_local_norm",
+    "log10_loss_grad_norm",
+    "log10_seed_bound",
+    "log10_activation_deriv_product",
+    "saturation_fraction",
+    "log10_cell_path_norm",
+)
+
+
+def json_safe(obj: Any) -> Any:
+    """Lists and plain floats all the way down; NaN/±inf → None."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, (np.floating, float)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _per_sequence_series(cfg: Config, params: dict, aux: dict, prop) -> dict[str, np.ndarray]:
+    """Every series as a (B, n) array, or None where it does not apply."""
+    deriv = aux["deriv"]
+    one_layer_rnn = cfg.arch == "rnn" and cfg.layers == 1
+    out: dict[str, Any] = {
+        "log10_jacobian_norm": prop.jacobian_norm,
+        "log10_local_norm": prop.local_norm,
+        "log10_loss_grad_norm": prop.loss_grad_norm,
+        "log10_seed_bound": None,
+        "log10_activation_deriv_product": None,
+        "saturation_fraction": np.stack([saturation.saturation_fraction(d) for d in deriv]),
+        "log10_cell_path_norm": None,
+    }
+    if one_layer_rnn:
+        sigma = float(np.linalg.norm(params["weight_hh_l0"], 2))
+        out["log10_seed_bound"] = np.stack([saturation.seed_bound(d, sigma) for d in deriv])
+        out["log10_activation_deriv_product"] = np.stack(
+            [saturation.activation_deriv_product(d) for d in deriv])
+    if cfg.arch == "lstm":
+        out["log10_cell_path_norm"] = np.stack([saturation.cell_path_norm(f) for f in aux["forget"]])
+    return out
+
+
+def _log10_batch_norm(log_norms: np.ndarray) -> np.ndarray:
+    """log10 of the norm over the whole batch from per-sequence log10 norms (B, n)."""
+    ln10 = np.log(10.0)
+    return np.logaddexp.reduce(2 * ln10 * log_norms, axis=0) / (2 * ln10)
+
+
+def _aggregate(cfg: Config, per_seq: dict) -> tuple[dict, dict | None]:
+    series, std = {}, {}
+    for key, arr in per_seq.items():
+        if arr is None:
+            series[key], std[key] = None, None
+        elif key == "log10_loss_grad_norm" and cfg.loss == "batch_mean":
+            series[key], std[key] = _log10_batch_norm(arr), np.zeros(arr.shape[1])
+        else:
+            with np.errstate(invalid="ignore"):
+                series[key], std[key] = arr.mean(axis=0), arr.std(axis=0)
+    return series, (std if cfg.batch > 1 else None)
+
+
+def _spectra(cfg: Config, params: dict) -> dict:
+    layers = [spectrum.recurrent_spectrum(params[f"weight_hh_l{k}"], cfg.arch)
+              for k in range(cfg.layers)]
+    out = dict(layers[0])
+    if cfg.layers > 1:
+        out["layers"] = layers
+    return out
+
+
+def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
+    if cfg.arch != "rnn" or cfg.layers != 1:
+        return None
+    drive = xs @ params["weight_ih_l0"].T + params["bias_ih_l0"] + params["bias_hh_l0"]
+    return theory.theory_gain_per_step(cfg.activation, params["weight_hh_l0"], drive)
+
+
+def run_record(cfg: Config, params: dict, *, xs, states, aux, prop, timings) -> dict:
+    """One entry of `runs` in the report (see SPEC.md), JSON-safe."""
+    series, series_std = _aggregate(cfg, _per_sequence_series(cfg, params, aux, prop))
+    summary = fit.summarize(series["log10_jacobian_norm"], states)
+    summary["theory_log10_gain_per_step"] = _theory(cfg, params, xs)
+    run = {
+        "label": cfg.label(),
+        "config": cfg.to_dict(),
+        "state_size": cfg.state_size,
+        "series": series,
+        "spectrum": _spectra(cfg, params),
+        "summary": summary,
+        "lyapunov": None,
+        "timings": timings,
+    }
+    if series_std is not None:
+        run["series_std"] = series_std
+    return json_safe(run)
+
+
+def device_info() -> dict:
+    import jax
+
+    dev = jax.devices()[0]
+    return {"platform": dev.platform, "device": str(getattr(dev, "device_kind", dev)),
+            "jax": jax.__version__}
+
+
+def build_report(command: str, runs: list[dict], **extra: Any) -> dict:
+    """The top-level report dict for `runs`."""
+    created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    report = {
+        "schema": SCHEMA,
+        "version": __version__,
+        "command": command,
+        "created": created.replace("+00:00", "Z"),
+        "runs": runs,
+    }
+    report.update(extra)
+    return json_safe(report)

@@ -1,0 +1,145 @@
+"""The one pipeline: Config → params and inputs → unroll → dynamics → one run of the report.
+
+`analyze(cfg)` returns the run dict of SPEC.md (`label`, `config`, `state_size`, `series`,
+`spectrum`, `summary`, `lyapunov`, `timings`). Rendering and writing live elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import lru_cache, partial
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config
+from .errors import UsageError
+
+
+def configure_jax() -> None:
+    """Turn on the persistent compilation cache (per user; GRADSCOPE_NO_CACHE=1 disables)."""
+    import jax
+
+    if os.environ.get("GRADSCOPE_NO_CACHE"):
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = os.environ.get("GRADSCOPE_CACHE_DIR") or str(Path(base) / "gradscope" / "jax")
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # a read-only home just means no cache
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+@lru_cache(maxsize=None)
+def _step_for(arch: str, activation: str, gru_variant: str, layers: int, hidden: int):
+    # One step function object per cell shape, so jit caches hit across runs.
+    from .cells import make_step
+
+    return make_step(Config(arch=arch, activation=activation, gru_variant=gru_variant,
+                            layers=layers, hidden=hidden))
+
+
+def step_for(cfg: Config):
+    return _step_for(cfg.arch, cfg.activation, cfg.gru_variant, cfg.layers, cfg.hidden)
+
+
+def load_params(cfg: Config) -> dict[str, np.ndarray]:
+    """Weights from `--weights` (checked against the sizes) or from the initialiser."""
+    if cfg.weights:
+        from .io import weights
+
+        sd = weights.read_state_dict(cfg.weights)
+        return weights.check_params(sd, arch=cfg.arch, hidden=cfg.hidden,
+                                    input_size=cfg.input_size, layers=cfg.layers,
+                                    source=cfg.weights)
+    from .cells import init_params
+
+    return init_params(cfg)
+
+
+def make_inputs(cfg: Config) -> np.ndarray:
+    """Inputs of shape (B, T, D) as float64."""
+    shape = (cfg.batch, cfg.steps, cfg.input_size)
+    if cfg.inputs == "gaussian":
+        return np.random.default_rng([cfg.seed, 2]).standard_normal(shape)
+    if cfg.inputs == "zeros":
+        return np.zeros(shape)
+    from .io import inputs
+
+    xs = np.asarray(inputs.load_inputs(cfg.inputs), dtype=np.float64)
+    if xs.shape != shape:
+        raise UsageError(f"inputs {cfg.inputs} have shape {xs.shape}, expected {shape}",
+                         "drop --steps/--batch/--input-size: they come from the file")
+    return xs
+
+
+def make_h0(cfg: Config) -> np.ndarray:
+    """Initial states (B, S): zeros, N(0, 1), or a .npy of shape (S,) or (B, S)."""
+    B, S = cfg.batch, cfg.state_size
+    if cfg.h0 == "zeros":
+        return np.zeros((B, S))
+    if cfg.h0 == "gaussian":
+        return np.random.default_rng([cfg.seed, 3]).standard_normal((B, S))
+    try:
+        h0 = np.load(cfg.h0, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot read --h0 file {cfg.h0}: {e}", "pass a .npy of shape (S,)") from e
+    if h0.shape not in ((S,), (B, S)) or not np.isfinite(h0).all():
+        raise UsageError(f"--h0 {cfg.h0} has shape {h0.shape} or non-finite values",
+                         f"expected finite values of shape ({S},) or ({B}, {S})")
+    return np.broadcast_to(h0, (B, S)).astype(np.float64)
+
+
+def _loss_grad_at_T(cfg: Config, B: int, S: int) -> np.ndarray:
+    # L = Σ s_T per sequence; `batch_mean` is L = mean_n Σ s_T[n] (DLFS2's sqrt(sum dh²)/N).
+    g = np.ones((B, S))
+    return g / B if cfg.loss == "batch_mean" else g
+
+
+def _forward(step, params, s0, xs):
+    import jax
+
+    from .dynamics.unroll import unroll
+
+    return jax.vmap(partial(unroll, step), in_axes=(None, 0, 0))(params, s0, xs)
+
+
+def analyze(cfg: Config, *, progress=None) -> dict:
+    """Run one configuration through the pipeline; returns one report run (SPEC schema)."""
+    import jax
+
+    with jax.enable_x64(cfg.x64):
+        return _analyze(cfg, progress)
+
+
+def _analyze(cfg: Config, progress) -> dict:
+    import jax
+    import jax.numpy as jnp
+
+    from .dynamics.propagate import propagate
+    from .io.schema import run_record
+
+    dtype = jnp.float64 if cfg.x64 else jnp.float32
+    params_np = load_params(cfg)
+    params = {k: jnp.asarray(v, dtype) for k, v in params_np.items()}
+    xs = jnp.asarray(make_inputs(cfg), dtype)
+    s0 = jnp.asarray(make_h0(cfg), dtype)
+    step = step_for(cfg)
+
+    t0 = time.perf_counter()
+    fwd = jax.jit(_forward, static_argnums=0).lower(step, params, s0, xs).compile()
+    compile_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    states, aux = fwd(params, s0, xs)
+    g_T = jnp.asarray(_loss_grad_at_T(cfg, cfg.batch, cfg.state_size), dtype)
+    prop = propagate(step, params, states, xs, g_T, norm=cfg.norm, progress=progress)
+    states_np = np.asarray(states, dtype=np.float64)
+    aux_np = {k: np.asarray(v, dtype=np.float64) for k, v in aux.items()}
+    run_s = time.perf_counter() - t1 - prop.compile_s
+    timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
+    return run_record(cfg, params_np, xs=np.asarray(xs, np.float64), states=states_np,
+                      aux=aux_np, prop=prop, timings=timings)
