@@ -1,0 +1,31 @@
+# `make run`: set up .venv if needed and run the main job; `make test`: set up and run pytest.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.gradscope-installed
+OUT ?= runs/main
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	for arch in rnn lstm gru; do \
+	  $(BIN)/gradscope analyze --arch $$arch --out $(OUT)/$$arch --force || exit $$?; \
+	done
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check gradscope tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_cpu.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,53 @@
+"""`gradscope analyze`: one configuration, step by step."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import options as o
+
+
+def analyze(
+    *,
+    arch: o.Arch = None,
+    hidden: o.Hidden = None,
+    input_size: o.InputSize = None,
+    steps: o.Steps = None,
+    layers: o.Layers = None,
+    activation: o.Activation = None,
+    init: o.Init = None,
+    scale: o.Scale = None,
+    forget_bias: o.ForgetBias = None,
+    gru_variant: o.GruVariant = None,
+    inputs: o.Inputs = None,
+    h0: o.H0 = None,
+    batch: o.Batch = None,
+    seed: o.Seed = None,
+    weights: o.Weights = None,
+    x64: o.X64 = False,
+    norm: o.Norm = None,
+    preset: Annotated[str | None, typer.Option(
+        "--preset", help="fill the options of a named experiment: dlfs2 (Deep Learning from "
+        "Scratch 2, ch. 6)")] = None,
+    out: o.Out = None,
+    format: o.Format = "table",
+    no_plots: o.NoPlots = False,
+    force: o.Force = False,
+) -> None:
+    """Analyse one configuration: how ‖∂s_T/∂s_t‖ shrinks or grows with t.
+
+    Computes every local Jacobian with jax.jacrev, the products P_t on a log scale, the
+    W_hh spectrum, the seeds' bound and saturation, a summary, plots and a report.
+    """
+    from ..config import resolve
+    from ._common import check_format, run_configs
+
+    check_format(format)
+    explicit = dict(arch=arch, hidden=hidden, input_size=input_size, steps=steps, layers=layers,
+                    activation=activation, init=init, scale=scale, forget_bias=forget_bias,
+                    gru_variant=gru_variant, inputs=inputs, h0=h0, batch=batch, seed=seed,
+                    weights=weights, x64=x64 or None, norm=norm)
+    cfg = resolve(explicit, preset=preset)
+    run_configs("analyze", [cfg], out=out, fmt=format, no_plots=no_plots, force=force)

@@ -1,0 +1,79 @@
+"""Entry point: the Typer app and the error boundary (one line + hint, exit 2 or 1)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from .analyze import analyze
+
+app = typer.Typer(
+    name="gradscope",
+    help="See why gradients vanish or explode in RNN, LSTM and GRU networks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gradscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    """See why gradients vanish or explode in RNN, LSTM and GRU networks."""
+
+
+app.command("analyze")(analyze)
+
+
+def _fail(message: str, hint: str, code: int) -> None:
+    sys.stderr.write(f"error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def _command_name(args: list[str]) -> str:
+    names = [a for a in args if not a.startswith("-")]
+    return f"gradscope {names[0]}" if names else "gradscope"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; `--debug` anywhere shows the traceback of a failure."""
+    from ..errors import GradscopeError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=args, prog_name="gradscope", standalone_mode=False)
+    except GradscopeError as e:
+        if debug:
+            raise
+        _fail(e.message, e.hint, e.exit_code)
+    except typer.TyperException as e:
+        _fail(e.format_message().splitlines()[0] if e.format_message() else "bad usage",
+              f"run '{_command_name(args)} --help' for the options",
+              getattr(e, "exit_code", 2))
+    except (KeyboardInterrupt, typer.Abort):
+        _fail("interrupted", "finished output folders are intact; rerun to redo this one", 130)
+    except MemoryError:
+        _fail("ran out of memory", "lower --batch, --hidden or --steps", 1)
+    except Exception as e:  # noqa: BLE001 - the boundary: no traceback for users
+        if debug:
+            raise
+        _fail(f"internal error: {type(e).__name__}: {e}".splitlines()[0],
+              "rerun with --debug and report the traceback", 1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,104 @@
+"""Output folders: atomic writes, never overwriting a finished report without `--force`.
+
+A folder is finished when it holds `report.json`, which is written last.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import RunError, UsageError
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise RunError(f"cannot write {path}: {e.strerror or e}",
+                       "check free disk space and permissions of the output folder") from e
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _default_dir(command: str) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / f"{command}-{stamp}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def prepare_out_dir(out: str | None, command: str, *, force: bool = False) -> Path:
+    """Create (or check) the output folder before any work starts.
+
+    Raises `UsageError` when `out` is a file, is not writable, or already holds a finished
+    report and `force` is not set.
+    """
+    path = Path(out) if out else _default_dir(command)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {path} is a file, not a folder", "choose a folder path for --out")
+    if (path / "report.json").exists() and not force:
+        raise UsageError(f"{path} already holds a finished report",
+                         "pass --force to overwrite it, or choose another --out")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe.", delete=True)
+        probe.close()
+    except OSError as e:
+        raise UsageError(f"cannot write to output folder {path}: {e.strerror or e}",
+                         "choose a writable --out folder") from e
+    return path
+
+
+def write_report_folder(out_dir: Path, report: dict, *, plots: bool = True) -> list[str]:
+    """Write series.csv, plots/, report.md, report.html and, last, report.json.
+
+    **Returns:** the figure paths relative to `out_dir`.
+    """
+    from ..report import render_html, render_markdown, render_series_csv, write_plots
+
+    out_dir = Path(out_dir)
+    atomic_write_text(out_dir / "series.csv", render_series_csv(report))
+    rel: list[str] = []
+    if plots:
+        rel = _write_plots_atomically(out_dir, report, write_plots)
+    atomic_write_text(out_dir / "report.md", render_markdown(report, rel))
+    atomic_write_text(out_dir / "report.html", render_html(report, out_dir / "plots"))
+    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=1, allow_nan=False) + "\n")
+    return rel
+
+
+def _write_plots_atomically(out_dir: Path, report: dict, write_plots) -> list[str]:
+    final = out_dir / "plots"
+    final.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".plots.", dir=out_dir))
+    try:
+        pngs = write_plots(report, tmp)
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, final / f.name)
+    except OSError as e:
+        raise RunError(f"cannot write plots to {final}: {e.strerror or e}",
+                       "check free disk space and permissions of the output folder") from e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [f"plots/{Path(p).name}" for p in pngs]
