@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from functools import lru_cache, partial
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ def configure_jax() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _step_for(arch: str, activation: str, gru_variant: str, layers: int, hidden: int):
     # One step function object per cell shape, so jit caches hit across runs.
     from .cells import make_step

@@ -1,10 +1,12 @@
 """Propagation matrices `P_t = ∂s_T/∂s_t = J_T … J_{t+1}` and loss gradients, streamed.
 
 The sequence is processed backwards in fixed-size chunks of C steps, so one compiled
-program serves every T and memory is O(C·S²) whatever T is. Inside a chunk the local
-Jacobians come from `jacrev` (vmapped over the chunk) and a reverse `lax.scan` multiplies
-`P ← P @ J_t`, dividing P by its largest entry after every product and keeping the log10 of
+program serves every T, and memory is O(S²) whatever T is: the (T, S, S) stack of local
+Jacobians is never formed. A reverse `lax.scan` updates `P ← P @ J_t` by pulling each row of P
+back through the step's VJP (what `jacrev` does to the rows of I to build J_t, at the cost of
+the product itself), divides P by its largest entry after every step and keeps the log10 of
 that factor apart, so ‖P_t‖ is a finite log10 value far below 1e-38 (or above 1e38).
+Spectral norms of P_t and J_t come from block power iterations (matrix-vector products).
 
 The loss gradient `g_t = ∂L/∂s_t` is carried by vector-Jacobian products of the step
 (`jax.vjp`), independently of the Jacobians, with its own log-scale.
@@ -22,11 +24,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import UsageError
-from .jacobian import local_jacobians, state_step
-from .norms import log10_matrix_norms, log10_vector_norm, rescale
+from .jacobian import state_step
+from .norms import log10_frobenius, log10_vector_norm, rescale, top_singular_value
 
 MAX_CHUNK = 64
-CHUNK_BUDGET_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
@@ -51,43 +52,59 @@ def available_memory_bytes() -> int:
     return 8 * 2**30
 
 
-def chunk_size(batch: int, state: int, steps: int, itemsize: int) -> int:
-    """Steps per chunk: a power of two ≤ MAX_CHUNK whose working set fits the budget.
+def working_set_bytes(batch: int, state: int, gate_width: int, itemsize: int) -> int:
+    """Memory of one step: P, its update and the VJP's gate-sized intermediates, per sequence."""
+    return 3 * batch * state * (state + 2 * gate_width) * itemsize
 
-    Refuses (UsageError) sizes whose smallest working set cannot fit in memory.
-    """
-    per_step = 4 * batch * state * state * itemsize  # J, P, their product and SVD workspace
+
+def chunk_size(batch: int, state: int, steps: int, itemsize: int, gate_width: int = 0) -> int:
+    """Steps per compiled chunk (a power of two ≤ MAX_CHUNK); refuses sizes that cannot fit."""
+    need = working_set_bytes(batch, state, gate_width, itemsize)
     avail = available_memory_bytes()
-    if 2 * per_step > avail:
-        need = 2 * per_step / 2**30
+    if need > avail:
         raise UsageError(
-            f"batch {batch} × state {state} needs about {need:.1f} GiB per step, "
+            f"batch {batch} × state {state} needs about {need / 2**30:.1f} GiB, "
             f"more than the {avail / 2**30:.1f} GiB available",
-            "lower --batch or --hidden (--norm frobenius does not reduce it)",
+            "lower --batch or --hidden",
         )
-    fit = max(1, min(CHUNK_BUDGET_BYTES, avail // 4) // per_step)
-    cap = min(MAX_CHUNK, 1 << max(0, math.ceil(math.log2(steps))))
-    return int(max(1, min(cap, 1 << int(math.log2(fit)))))
+    return int(min(MAX_CHUNK, 1 << max(0, math.ceil(math.log2(steps)))))
+
+
+def _step_norms(norm: str, P, fx, s, pull):
+    """log10 ‖P‖ and log10 ‖J‖ for one step."""
+    n, dtype = s.shape[0], s.dtype
+    if norm == "frobenius":
+        J = jax.vmap(pull)(jnp.eye(n, dtype=dtype))
+        return log10_frobenius(P), log10_frobenius(J)
+    jvp = jax.linearize(fx, s)[1]
+    cols = partial(jax.vmap, in_axes=1, out_axes=1)
+    p_sigma = top_singular_value(lambda V: P @ V, lambda W: P.T @ W, n, dtype)
+    j_sigma = top_singular_value(cols(jvp), cols(pull), n, dtype)
+    return jnp.log10(p_sigma), jnp.log10(j_sigma)
 
 
 def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
-    """One chunk for one sequence; see the module docstring. `mask` marks real steps."""
+    """One chunk of steps for one sequence, newest step first (see the module docstring)."""
     f = state_step(step)
-    J = local_jacobians(step, params, s_prev, xs)
-    eye = jnp.eye(J.shape[-1], dtype=J.dtype)
-    J = jnp.where(mask[:, None, None], J, eye)
-    local = log10_matrix_norms(J, norm)
 
     def body(c, inp):
         P, lp, g, lg = c
-        Jt, s, x, m = inp
-        P, lp = rescale(P @ Jt, lp)
-        g_new = jax.vjp(lambda s_: f(params, s_, x), s)[1](g)[0]
-        g, lg = rescale(jnp.where(m, g_new, g), lg)
-        return (P, lp, g, lg), (P, lp, lg + log10_vector_norm(g))
+        s, x, m = inp
 
-    carry, (Ps, lps, lgs) = jax.lax.scan(body, carry, (J, s_prev, xs, mask), reverse=True)
-    return carry, log10_matrix_norms(Ps, norm) + lps, local, lgs
+        def fx(s_):
+            return f(params, s_, x)
+
+        pull = jax.vjp(fx, s)[1]
+
+        def row_times_j(r):  # r @ J_t, i.e. one row of P_t J_t
+            return pull(r)[0]
+
+        P, lp = rescale(jnp.where(m, jax.vmap(row_times_j)(P), P), lp)
+        g, lg = rescale(jnp.where(m, row_times_j(g), g), lg)
+        pn, ln = _step_norms(norm, P, fx, s, row_times_j)
+        return (P, lp, g, lg), (pn + lp, ln, lg + log10_vector_norm(g))
+
+    return jax.lax.scan(body, carry, (s_prev, xs, mask), reverse=True)
 
 
 @partial(jax.jit, static_argnums=(0, 1))
@@ -96,13 +113,13 @@ def _batched_chunk(step, norm, params, carry, s_prev, xs, mask):
     return jax.vmap(fn, in_axes=(None, 0, 0, 0, None))(params, carry, s_prev, xs, mask)
 
 
-@partial(jax.jit, static_argnums=(0,))
-def _start(norm, g_T):
+@jax.jit
+def _start(g_T):
     B, S = g_T.shape
     P = jnp.broadcast_to(jnp.eye(S, dtype=g_T.dtype), (B, S, S))
-    lp = jnp.zeros((B,), g_T.dtype)
-    g, lg = jax.vmap(rescale)(g_T, jnp.zeros((B,), g_T.dtype))
-    return (P, lp, g, lg), log10_matrix_norms(P[:1], norm)[0]
+    zeros = jnp.zeros((B,), g_T.dtype)
+    g, lg = jax.vmap(rescale)(g_T, zeros)
+    return P, zeros, g, lg
 
 
 def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) -> Propagation:
@@ -118,13 +135,13 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
     """
     B, T1, S = states.shape
     T = T1 - 1
-    C = chunk_size(B, S, T, states.dtype.itemsize)
+    C = chunk_size(B, S, T, states.dtype.itemsize, gate_width=xs.shape[-1] + S)
     n = -(-T // C)
     pad = n * C - T
     s_prev = jnp.pad(states[:, :T], ((0, 0), (pad, 0), (0, 0)))
     xs_p = jnp.pad(xs, ((0, 0), (pad, 0), (0, 0)))
     real = jnp.arange(n * C) >= pad
-    carry, log_eye = _start(norm, g_T)
+    carry = _start(g_T)
     t0 = time.perf_counter()
     first = slice((n - 1) * C, n * C)
     run_chunk = _batched_chunk.lower(step, norm, params, carry, s_prev[:, first], xs_p[:, first],
@@ -133,7 +150,7 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)
-        carry, pn, ln, gn = run_chunk(params, carry, s_prev[:, sl], xs_p[:, sl], real[sl])
+        carry, (pn, ln, gn) = run_chunk(params, carry, s_prev[:, sl], xs_p[:, sl], real[sl])
         P_out.append(np.asarray(pn))
         J_out.append(np.asarray(ln))
         g_out.append(np.asarray(gn))
@@ -141,7 +158,8 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
             progress(min(T, (n - j) * C), T)
     cat = lambda parts: np.concatenate(parts[::-1], axis=1)[:, pad:]  # noqa: E731
     g_T_log = np.asarray(jax.vmap(log10_vector_norm)(g_T))[:, None]
-    jac = np.concatenate([cat(P_out), np.full((B, 1), float(log_eye))], axis=1)
+    log_eye = 0.0 if norm == "spectral" else 0.5 * math.log10(S)  # ‖P_T‖ = ‖I‖
+    jac = np.concatenate([cat(P_out), np.full((B, 1), log_eye)], axis=1)
     return Propagation(
         jacobian_norm=jac,
         local_norm=cat(J_out),

@@ -1,0 +1,135 @@
+"""`gradscope analyze` end to end: the real entry point in a subprocess, and bad inputs."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gradscope.cli.app import main
+
+SPEC_SERIES = {"log10_jacobian_norm", "log10_local_norm", "log10_loss_grad_norm",
+               "log10_seed_bound", "log10_activation_deriv_product", "saturation_fraction",
+               "log10_cell_path_norm"}
+
+
+def gradscope(*args, cwd=None):
+    env = {**os.environ, "GRADSCOPE_NO_CACHE": "1", "COLUMNS": "120"}
+    return subprocess.run([sys.executable, "-m", "gradscope", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def run_main(capsys, *args):
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_analyze_json_report_and_plots(tmp_path):
+    out = tmp_path / "run"
+    r = gradscope("analyze", "--arch", "lstm", "-H", "8", "-T", "12", "--batch", "2",
+                  "--format", "json", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)  # nothing else on stdout
+    assert report["schema"] == "gradscope.report/1" and report["command"] == "analyze"
+    (run,) = report["runs"]
+    assert set(run["series"]) == SPEC_SERIES
+    assert len(run["series"]["log10_jacobian_norm"]) == 13
+    assert run["config"]["arch"] == "lstm" and run["state_size"] == 16
+    assert set(run["summary"]) >= {"log10_gain_per_step", "regime", "memory_horizon",
+                                   "first_nonfinite_step", "theory_log10_gain_per_step"}
+    assert "series_std" in run
+    assert json.loads((out / "report.json").read_text()) == report
+    for name in ("series.csv", "report.md", "report.html"):
+        assert (out / name).stat().st_size > 0
+    import matplotlib.image as mpimg
+
+    pngs = sorted((out / "plots").glob("*.png"))
+    assert {p.stem for p in pngs} >= {"jacobian_norm", "local_norm", "spectrum", "saturation"}
+    for p in pngs:
+        img = mpimg.imread(p)
+        assert img.shape[0] > 100 and img.std() > 0
+        assert p.with_suffix(".svg").exists()
+
+
+def test_table_output_and_refusal_to_overwrite(tmp_path):
+    out = tmp_path / "r"
+    r = gradscope("analyze", "-H", "4", "-T", "5", "--no-plots", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "report.md" in r.stdout and "rnn" in r.stdout
+    assert not (out / "plots").exists()
+    again = gradscope("analyze", "-H", "4", "-T", "5", "--no-plots", "-o", str(out))
+    assert again.returncode == 2
+    assert again.stderr.startswith("error: ") and "--force" in again.stderr
+    forced = gradscope("analyze", "-H", "4", "-T", "5", "--no-plots", "-o", str(out), "--force",
+                       "--format", "none")
+    assert forced.returncode == 0 and forced.stdout == ""
+
+
+def _assert_usage_error(code, out, err, *needles):
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith("error: ") and lines[1].startswith("hint: ")
+    assert "Traceback" not in err and out == ""
+    for n in needles:
+        assert n in lines[0]
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--arch", "transformer"], "transformer"),
+    (["--hidden", "-3"], "--hidden"),
+    (["--steps", "0"], "--steps"),
+    (["--scale", "nan"], "--scale"),
+    (["--init", "he"], "he"),
+    (["--hidden", "abc"], "abc"),
+    (["--bogus"], "--bogus"),
+    (["--weights", "missing.npz"], "missing.npz"),
+    (["--inputs", "missing.npy"], "missing.npy"),
+    (["--format", "yaml"], "yaml"),
+    (["--preset", "nope"], "nope"),
+    (["--arch", "lstm", "--activation", "relu"], "relu"),
+])
+def test_bad_inputs_give_exit_2_one_line_and_a_hint(capsys, tmp_path, monkeypatch, args, needle):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(capsys, "analyze", *args)
+    _assert_usage_error(code, out, err, needle)
+
+
+def test_wrong_weight_shape_names_key_and_shapes(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "w.npz"
+    np.savez(f, weight_ih_l0=np.zeros((8, 3)), weight_hh_l0=np.zeros((8, 8)),
+             bias_ih_l0=np.zeros(8), bias_hh_l0=np.zeros(7))
+    code, out, err = run_main(capsys, "analyze", "--weights", str(f))
+    _assert_usage_error(code, out, err, "bias_hh_l0", "(7,)", "(8,)")
+
+
+def test_weights_contradicting_an_explicit_option(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "w.npz"
+    np.savez(f, weight_ih_l0=np.zeros((8, 3)), weight_hh_l0=np.zeros((8, 8)),
+             bias_ih_l0=np.zeros(8), bias_hh_l0=np.zeros(8))
+    code, out, err = run_main(capsys, "analyze", "--weights", str(f), "--hidden", "16")
+    _assert_usage_error(code, out, err, "--hidden")
+
+
+def test_out_that_is_a_file(capsys, tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, out, err = run_main(capsys, "analyze", "-o", str(f))
+    _assert_usage_error(code, out, err, "is a file")
+
+
+def test_help_and_version_do_not_import_jax():
+    code = ("import sys; from gradscope.cli.app import main\n"
+            "try:\n    main(['analyze', '--help'])\nexcept SystemExit:\n    pass\n"
+            "assert 'jax' not in sys.modules, 'jax imported'\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "--arch" in r.stdout and "--preset" in r.stdout
+    v = gradscope("--version")
+    assert v.returncode == 0 and v.stdout.strip() == "gradscope 0.1.0"

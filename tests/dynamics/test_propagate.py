@@ -1,0 +1,93 @@
+"""P_t = ∂s_T/∂s_t against closed forms; finite log norms far below float32's range."""
+
+import numpy as np
+import pytest
+
+from gradscope.dynamics import propagate as prop_mod
+
+from .helpers import linear_rnn, run_propagate
+
+
+def _log10_spec(M):
+    return np.log10(np.linalg.norm(M, 2))
+
+
+def test_linear_rnn_products_are_matrix_powers():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((6, 6)) / np.sqrt(6) * 1.3
+    cfg, params = linear_rnn(W)
+    T = 15
+    xs = rng.standard_normal((1, T, 2))
+    for norm, f, tol in (("spectral", _log10_spec, 1e-8),
+                         ("frobenius", lambda M: np.log10(np.linalg.norm(M, "fro")), 1e-12)):
+        out = run_propagate(cfg, params, xs, norm=norm)
+        expected = [f(np.linalg.matrix_power(W, T - t)) for t in range(T + 1)]
+        np.testing.assert_allclose(out.jacobian_norm[0], expected, atol=tol)
+        np.testing.assert_allclose(out.local_norm[0], f(W), atol=tol)
+    # loss L = Σ s_T: ∂L/∂s_t = (W^{T-t})^T 1
+    g = [np.log10(np.linalg.norm(np.linalg.matrix_power(W, T - t).T @ np.ones(6)))
+         for t in range(T + 1)]
+    np.testing.assert_allclose(out.loss_grad_norm[0], g, atol=1e-10)
+
+
+def test_orthogonal_linear_rnn_keeps_norm_one_in_float32():
+    q, _ = np.linalg.qr(np.random.default_rng(1).standard_normal((16, 16)))
+    cfg, params = linear_rnn(q)
+    out = run_propagate(cfg, params, np.zeros((1, 300, 2)), x64=False)
+    np.testing.assert_allclose(out.jacobian_norm[0], 0.0, atol=2e-5)
+    np.testing.assert_allclose(out.local_norm[0], 0.0, atol=2e-6)
+
+
+def test_norm_near_1e_minus_300_is_finite_and_exact_in_float32():
+    q, _ = np.linalg.qr(np.random.default_rng(2).standard_normal((8, 8)))
+    T = 1000
+    cfg, params = linear_rnn(0.5 * q)
+    out = run_propagate(cfg, params, np.zeros((1, T, 2)), x64=False)
+    closed = (T - np.arange(T + 1)) * np.log10(0.5)  # ‖(0.5 Q)^k‖ = 0.5^k
+    assert np.isfinite(out.jacobian_norm).all()
+    assert out.jacobian_norm[0, 0] < -300
+    np.testing.assert_allclose(out.jacobian_norm[0], closed, atol=2e-3)
+    np.testing.assert_allclose(out.loss_grad_norm[0], closed + 0.5 * np.log10(8), atol=2e-3)
+
+
+def test_random_contraction_matches_float64_log_space_reference():
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((10, 10)) / np.sqrt(10) * 0.4
+    T = 900
+    cfg, params = linear_rnn(W)
+    out = run_propagate(cfg, params, np.zeros((1, T, 2)), x64=False)
+    # Independent float64 reference: renormalise the numpy product by its norm each step.
+    P, log_scale, ref = np.eye(10), 0.0, [0.0]
+    for _ in range(T):
+        P = P @ W
+        n = np.linalg.norm(P, 2)
+        P, log_scale = P / n, log_scale + np.log10(n)
+        ref.append(log_scale)
+    ref = np.array(ref[::-1])
+    assert ref[0] < -280
+    np.testing.assert_allclose(out.jacobian_norm[0], ref, atol=1e-2)
+
+
+def test_chunking_and_padding_do_not_change_results(monkeypatch):
+    from gradscope.cells import init_params
+    from gradscope.config import Config
+
+    cfg = Config(arch="gru", hidden=5, input_size=3, steps=37)
+    params = init_params(cfg)
+    xs = np.random.default_rng(4).standard_normal((2, 37, 3))
+    whole = run_propagate(cfg, params, xs)
+    monkeypatch.setattr(prop_mod, "MAX_CHUNK", 4)
+    assert prop_mod.chunk_size(2, 5, 37, 8) == 4
+    chunked = run_propagate(cfg, params, xs)
+    for a, b in zip((whole.jacobian_norm, whole.local_norm, whole.loss_grad_norm),
+                    (chunked.jacobian_norm, chunked.local_norm, chunked.loss_grad_norm), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_sizes_that_cannot_fit_are_refused(monkeypatch):
+    from gradscope.errors import UsageError
+
+    monkeypatch.setattr(prop_mod, "available_memory_bytes", lambda: 2**30)
+    with pytest.raises(UsageError, match="GiB"):
+        prop_mod.chunk_size(1, 16384, 100, 4)
+    assert prop_mod.chunk_size(1, 256, 1000, 4) >= 1

@@ -1,0 +1,81 @@
+"""The whole pipeline on small sizes: the DLFS2 book numbers, the seeds' bound, batches."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gradscope.config import Config, resolve
+from gradscope.pipeline import analyze
+
+BOOK_SCALE_1 = {1: 2.4684, 2: 3.3357, 3: 4.7833, 20: 249.50}
+
+
+@pytest.mark.parametrize(("scale", "expected"), [(1.0, BOOK_SCALE_1), (0.5, {20: 2.3794e-4})])
+def test_dlfs2_preset_gives_the_books_numbers(scale, expected):
+    run = analyze(resolve({"scale": scale}, preset="dlfs2"))
+    g = run["series"]["log10_loss_grad_norm"]
+    T = run["config"]["steps"]
+    assert T == 20 and run["config"]["batch"] == 2 and run["config"]["hidden"] == 3
+    for k, value in expected.items():
+        assert 10 ** g[T - k] == pytest.approx(value, rel=5e-5)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(H=st.integers(2, 12), scale=st.floats(0.2, 3.0), seed=st.integers(0, 10_000),
+       act=st.sampled_from(["tanh", "relu", "linear"]))
+def test_seed_bound_is_above_the_true_norm(H, scale, seed, act):
+    cfg = Config(hidden=H, input_size=3, steps=16, scale=scale, seed=seed, activation=act,
+                 x64=True)
+    s = analyze(cfg)["series"]
+    for bound, actual in zip(s["log10_seed_bound"], s["log10_jacobian_norm"], strict=True):
+        if actual is not None:  # relu can zero a product exactly
+            assert bound >= actual - 1e-9
+
+
+def test_batch_series_are_means_of_single_runs(tmp_path):
+    xs = np.random.default_rng(0).standard_normal((3, 12, 4))
+    np.save(tmp_path / "all.npy", xs)
+    batch = analyze(resolve({"inputs": str(tmp_path / "all.npy"), "hidden": 6, "arch": "lstm",
+                             "x64": True}))
+    singles = []
+    for b in range(3):
+        np.save(tmp_path / f"{b}.npy", xs[b])
+        singles.append(analyze(resolve({"inputs": str(tmp_path / f"{b}.npy"), "hidden": 6,
+                                        "arch": "lstm", "x64": True})))
+    key = "log10_jacobian_norm"
+    per = np.array([r["series"][key] for r in singles])
+    np.testing.assert_allclose(batch["series"][key], per.mean(axis=0), atol=1e-10)
+    np.testing.assert_allclose(batch["series_std"][key], per.std(axis=0), atol=1e-10)
+    assert "series_std" not in singles[0]
+
+
+def test_float32_agrees_with_x64():
+    a = analyze(Config(arch="gru", hidden=16, steps=60))["series"]["log10_jacobian_norm"]
+    b = analyze(Config(arch="gru", hidden=16, steps=60, x64=True))["series"]["log10_jacobian_norm"]
+    np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+def test_exploding_relu_reports_first_nonfinite_step_without_crashing():
+    run = analyze(Config(activation="relu", init="identity", scale=50.0, hidden=4, steps=400,
+                         inputs="gaussian"))
+    step = run["summary"]["first_nonfinite_step"]
+    assert step is not None and 0 < step <= 400
+    json.dumps(run, allow_nan=False)  # non-finite numbers are reported as null, not NaN
+
+
+def test_run_has_every_key_of_the_spec():
+    run = analyze(Config(arch="lstm", hidden=8, steps=10))
+    assert set(run) >= {"label", "config", "state_size", "series", "spectrum", "summary",
+                        "lyapunov", "timings"}
+    assert set(run["series"]) == {
+        "log10_jacobian_norm", "log10_local_norm", "log10_loss_grad_norm", "log10_seed_bound",
+        "log10_activation_deriv_product", "saturation_fraction", "log10_cell_path_norm"}
+    assert len(run["series"]["log10_jacobian_norm"]) == 11
+    assert len(run["series"]["log10_local_norm"]) == 10
+    assert run["series"]["log10_jacobian_norm"][-1] == pytest.approx(0.0, abs=1e-6)
+    assert run["series"]["log10_seed_bound"] is None
+    assert set(run["spectrum"]["blocks"]) == {"i", "f", "g", "o"}
+    assert run["state_size"] == 16
