@@ -137,9 +137,15 @@ def _analyze(cfg: Config, progress) -> dict:
     states, aux = fwd(params, s0, xs)
     g_T = jnp.asarray(_loss_grad_at_T(cfg, cfg.batch, cfg.state_size), dtype)
     prop = propagate(step, params, states, xs, g_T, norm=cfg.norm, progress=progress)
+    lyap = None
+    if cfg.lyapunov:
+        from .dynamics.lyapunov import lyapunov_exponents
+
+        lyap = np.asarray(jax.vmap(lambda st, x: lyapunov_exponents(step, cfg.lyapunov, params,
+                                                                    st, x))(states, xs))
     states_np = np.asarray(states, dtype=np.float64)
     aux_np = {k: np.asarray(v, dtype=np.float64) for k, v in aux.items()}
     run_s = time.perf_counter() - t1 - prop.compile_s
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
     return run_record(cfg, params_np, xs=np.asarray(xs, np.float64), states=states_np,
-                      aux=aux_np, prop=prop, timings=timings)
+                      aux=aux_np, prop=prop, lyapunov=lyap, timings=timings)

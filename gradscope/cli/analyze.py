@@ -28,6 +28,9 @@ def analyze(
     weights: o.Weights = None,
     x64: o.X64 = False,
     norm: o.Norm = None,
+    lyapunov: Annotated[int | None, typer.Option(
+        "--lyapunov", help="also the K largest Lyapunov exponents (QR method, natural log per "
+        "step)", rich_help_panel=o.OUTPUT)] = None,
     preset: Annotated[str | None, typer.Option(
         "--preset", help="fill the options of a named experiment: dlfs2 (Deep Learning from "
         "Scratch 2, ch. 6)")] = None,
@@ -48,6 +51,6 @@ def analyze(
     explicit = dict(arch=arch, hidden=hidden, input_size=input_size, steps=steps, layers=layers,
                     activation=activation, init=init, scale=scale, forget_bias=forget_bias,
                     gru_variant=gru_variant, inputs=inputs, h0=h0, batch=batch, seed=seed,
-                    weights=weights, x64=x64 or None, norm=norm)
+                    weights=weights, x64=x64 or None, norm=norm, lyapunov=lyapunov)
     cfg = resolve(explicit, preset=preset)
     run_configs("analyze", [cfg], out=out, fmt=format, no_plots=no_plots, force=force)

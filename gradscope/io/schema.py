@@ -63,7 +63,8 @@ def _per_sequence_series(cfg: Config, params: dict, aux: dict, prop) -> dict[str
         out["log10_activation_deriv_product"] = np.stack(
             [saturation.activation_deriv_product(d) for d in deriv])
     if cfg.arch == "lstm":
-        out["log10_cell_path_norm"] = np.stack([saturation.cell_path_norm(f) for f in aux["forget"]])
+        out["log10_cell_path_norm"] = np.stack(
+            [saturation.cell_path_norm(f) for f in aux["forget"]])
     return out
 
 
@@ -102,7 +103,8 @@ def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
     return theory.theory_gain_per_step(cfg.activation, params["weight_hh_l0"], drive)
 
 
-def run_record(cfg: Config, params: dict, *, xs, states, aux, prop, timings) -> dict:
+def run_record(cfg: Config, params: dict, *, xs, states, aux, prop, timings,
+               lyapunov=None) -> dict:
     """One entry of `runs` in the report (see SPEC.md), JSON-safe."""
     series, series_std = _aggregate(cfg, _per_sequence_series(cfg, params, aux, prop))
     summary = fit.summarize(series["log10_jacobian_norm"], states)
@@ -114,7 +116,8 @@ def run_record(cfg: Config, params: dict, *, xs, states, aux, prop, timings) -> 
         "series": series,
         "spectrum": _spectra(cfg, params),
         "summary": summary,
-        "lyapunov": None,
+        # natural log per step, largest first, averaged over the batch
+        "lyapunov": None if lyapunov is None else np.mean(lyapunov, axis=0),
         "timings": timings,
     }
     if series_std is not None:

@@ -1,0 +1,45 @@
+"""Lyapunov exponents by the QR method over the same local Jacobians.
+
+Forward in time, `Z = J_t Q_{t-1}` (K Jacobian-vector products, never the dense J_t), then
+`Q_t R_t = Z` with diag(R_t) made positive; the exponents are the mean over t of
+`ln R_t[i, i]`: natural log per step, largest first. A linear map W gives ln|eigenvalues|.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from .jacobian import state_step
+
+
+def _qr_positive(Z):
+    Q, R = jnp.linalg.qr(Z)
+    d = jnp.diagonal(R)
+    sign = jnp.where(d < 0, -1.0, 1.0).astype(Z.dtype)
+    return Q * sign, jnp.abs(d)
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def lyapunov_exponents(step, k: int, params, states, xs):
+    """The `k` largest Lyapunov exponents of one sequence.
+
+    **Arguments:** `states` (T+1, S) from `unroll`, `xs` (T, D).
+
+    **Returns:** shape (k,), natural log per step, in decreasing order.
+    """
+    f = state_step(step)
+    S = states.shape[1]
+    Q0 = jnp.eye(S, k, dtype=states.dtype)
+
+    def body(carry, inp):
+        Q, total = carry
+        s, x = inp
+        jvp = jax.linearize(lambda s_: f(params, s_, x), s)[1]
+        Q, r = _qr_positive(jax.vmap(jvp, in_axes=1, out_axes=1)(Q))
+        return (Q, total + jnp.log(r)), None
+
+    (_, total), _ = jax.lax.scan(body, (Q0, jnp.zeros(k, states.dtype)), (states[:-1], xs))
+    return jnp.sort(total / xs.shape[0])[::-1]
