@@ -101,33 +101,54 @@ def _loss_grad_at_T(cfg: Config, B: int, S: int) -> np.ndarray:
 
 
 def _forward(step, params, s0, xs):
-    import jax
-
+    from .dynamics.propagate import over_runs_and_batch
     from .dynamics.unroll import unroll
 
-    return jax.vmap(partial(unroll, step), in_axes=(None, 0, 0))(params, s0, xs)
+    return over_runs_and_batch(partial(unroll, step), 2)(params, s0, xs)
+
+
+def shape_key(cfg: Config) -> tuple:
+    """Configs with the same key differ only in their weights: one vmapped call serves them."""
+    weightless = {"init", "scale", "forget_bias", "weights", "preset", "extra"}
+    return tuple((k, v) for k, v in sorted(cfg.to_dict().items()) if k not in weightless)
 
 
 def analyze(cfg: Config, *, progress=None) -> dict:
     """Run one configuration through the pipeline; returns one report run (SPEC schema)."""
+    return analyze_group([cfg], progress=progress)[0]
+
+
+def analyze_group(cfgs: list[Config], *, progress=None) -> list[dict]:
+    """Runs that share `shape_key` (same sizes, inputs and seed; other weights) in one
+    jitted, vmapped pass. Returns one report run per config, in order."""
     import jax
 
-    with jax.enable_x64(cfg.x64):
-        return _analyze(cfg, progress)
+    if len({shape_key(c) for c in cfgs}) != 1:
+        raise ValueError("analyze_group needs configs that differ only in their weights")
+    with jax.enable_x64(cfgs[0].x64):
+        return _analyze_group(cfgs, progress)
 
 
-def _analyze(cfg: Config, progress) -> dict:
+def _stack(arrays: list[np.ndarray], dtype):
+    import jax.numpy as jnp
+
+    return jnp.asarray(np.stack(arrays), dtype)
+
+
+def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     import jax
     import jax.numpy as jnp
 
     from .dynamics.propagate import propagate
     from .io.schema import run_record
 
+    cfg, R = cfgs[0], len(cfgs)
     dtype = jnp.float64 if cfg.x64 else jnp.float32
-    params_np = load_params(cfg)
-    params = {k: jnp.asarray(v, dtype) for k, v in params_np.items()}
-    xs = jnp.asarray(make_inputs(cfg), dtype)
-    s0 = jnp.asarray(make_h0(cfg), dtype)
+    params_np = [load_params(c) for c in cfgs]
+    params = {k: _stack([p[k] for p in params_np], dtype) for k in params_np[0]}
+    xs_np = make_inputs(cfg)
+    xs = _stack([xs_np] * R, dtype)
+    s0 = _stack([make_h0(cfg)] * R, dtype)
     step = step_for(cfg)
 
     t0 = time.perf_counter()
@@ -135,17 +156,26 @@ def _analyze(cfg: Config, progress) -> dict:
     compile_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     states, aux = fwd(params, s0, xs)
-    g_T = jnp.asarray(_loss_grad_at_T(cfg, cfg.batch, cfg.state_size), dtype)
+    g_T = _stack([_loss_grad_at_T(cfg, cfg.batch, cfg.state_size)] * R, dtype)
     prop = propagate(step, params, states, xs, g_T, norm=cfg.norm, progress=progress)
-    lyap = None
-    if cfg.lyapunov:
-        from .dynamics.lyapunov import lyapunov_exponents
-
-        lyap = np.asarray(jax.vmap(lambda st, x: lyapunov_exponents(step, cfg.lyapunov, params,
-                                                                    st, x))(states, xs))
+    lyap = _lyapunov(cfg, step, params, states, xs)
     states_np = np.asarray(states, dtype=np.float64)
     aux_np = {k: np.asarray(v, dtype=np.float64) for k, v in aux.items()}
-    run_s = time.perf_counter() - t1 - prop.compile_s
+    run_s = (time.perf_counter() - t1 - prop.compile_s) / R
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
-    return run_record(cfg, params_np, xs=np.asarray(xs, np.float64), states=states_np,
-                      aux=aux_np, prop=prop, lyapunov=lyap, timings=timings)
+    return [run_record(c, params_np[r], xs=np.asarray(xs_np, np.float64), states=states_np[r],
+                       aux={k: v[r] for k, v in aux_np.items()}, prop=prop.run(r),
+                       lyapunov=None if lyap is None else lyap[r], timings=timings)
+            for r, c in enumerate(cfgs)]
+
+
+def _lyapunov(cfg: Config, step, params, states, xs):
+    if not cfg.lyapunov:
+        return None
+    from .dynamics.lyapunov import lyapunov_exponents
+    from .dynamics.propagate import over_runs_and_batch
+
+    def one(p, st, x):
+        return lyapunov_exponents(step, cfg.lyapunov, p, st, x)
+
+    return np.asarray(over_runs_and_batch(one, 2)(params, states, xs))

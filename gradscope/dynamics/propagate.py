@@ -32,11 +32,15 @@ MAX_CHUNK = 64
 
 @dataclass(frozen=True)
 class Propagation:
-    """Results of `propagate`, all log10, shape (B, ·)."""
+    """Results of `propagate`, all log10, shape (runs R, batch B, ·)."""
 
-    jacobian_norm: np.ndarray  # (B, T+1): log10 ‖P_t‖, t = 0..T
-    local_norm: np.ndarray  # (B, T): log10 ‖J_t‖, t = 1..T
-    loss_grad_norm: np.ndarray  # (B, T+1): log10 ‖∂L/∂s_t‖
+    def run(self, r: int) -> Propagation:
+        return Propagation(self.jacobian_norm[r], self.local_norm[r], self.loss_grad_norm[r],
+                           self.compile_s)
+
+    jacobian_norm: np.ndarray  # (R, B, T+1): log10 ‖P_t‖, t = 0..T
+    local_norm: np.ndarray  # (R, B, T): log10 ‖J_t‖, t = 1..T
+    loss_grad_norm: np.ndarray  # (R, B, T+1): log10 ‖∂L/∂s_t‖
     compile_s: float = 0.0
 
 
@@ -107,18 +111,26 @@ def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
     return jax.lax.scan(body, carry, (s_prev, xs, mask), reverse=True)
 
 
+def over_runs_and_batch(fn, data_args: int):
+    """vmap `fn(params, *data)` over runs (params and data) and the batch (data only)."""
+    per_run = jax.vmap(fn, in_axes=(None,) + (0,) * data_args)
+    return jax.vmap(per_run, in_axes=(0,) * (1 + data_args))
+
+
 @partial(jax.jit, static_argnums=(0, 1))
 def _batched_chunk(step, norm, params, carry, s_prev, xs, mask):
-    fn = partial(_chunk, step, norm)
-    return jax.vmap(fn, in_axes=(None, 0, 0, 0, None))(params, carry, s_prev, xs, mask)
+    def fn(p, c, s, x):
+        return _chunk(step, norm, p, c, s, x, mask)
+
+    return over_runs_and_batch(fn, 3)(params, carry, s_prev, xs)
 
 
 @jax.jit
 def _start(g_T):
-    B, S = g_T.shape
-    P = jnp.broadcast_to(jnp.eye(S, dtype=g_T.dtype), (B, S, S))
-    zeros = jnp.zeros((B,), g_T.dtype)
-    g, lg = jax.vmap(rescale)(g_T, zeros)
+    S = g_T.shape[-1]
+    P = jnp.broadcast_to(jnp.eye(S, dtype=g_T.dtype), g_T.shape + (S,))
+    zeros = jnp.zeros(g_T.shape[:-1], g_T.dtype)
+    g, lg = jax.vmap(jax.vmap(rescale))(g_T, zeros)
     return P, zeros, g, lg
 
 
@@ -127,42 +139,43 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
 
     **Arguments:**
 
-    - `step`: `(params, s, x) -> (s', aux)`.
-    - `states`: (B, T+1, S) from `unroll`; `xs`: (B, T, D).
-    - `g_T`: (B, S), `∂L/∂s_T` for each sequence.
+    - `step`: `(params, s, x) -> (s', aux)`; `params` carry a leading run axis R.
+    - `states`: (R, B, T+1, S) from `unroll`; `xs`: (R, B, T, D).
+    - `g_T`: (R, B, S), `∂L/∂s_T` for each sequence.
     - `norm`: `spectral` or `frobenius`.
     - `progress`: optional callable `(steps_done, steps_total)`.
     """
-    B, T1, S = states.shape
+    R, B, T1, S = states.shape
     T = T1 - 1
-    C = chunk_size(B, S, T, states.dtype.itemsize, gate_width=xs.shape[-1] + S)
+    C = chunk_size(R * B, S, T, states.dtype.itemsize, gate_width=xs.shape[-1] + S)
     n = -(-T // C)
     pad = n * C - T
-    s_prev = jnp.pad(states[:, :T], ((0, 0), (pad, 0), (0, 0)))
-    xs_p = jnp.pad(xs, ((0, 0), (pad, 0), (0, 0)))
+    widths = ((0, 0), (0, 0), (pad, 0), (0, 0))
+    s_prev = jnp.pad(states[:, :, :T], widths)
+    xs_p = jnp.pad(xs, widths)
     real = jnp.arange(n * C) >= pad
     carry = _start(g_T)
     t0 = time.perf_counter()
     first = slice((n - 1) * C, n * C)
-    run_chunk = _batched_chunk.lower(step, norm, params, carry, s_prev[:, first], xs_p[:, first],
-                                     real[first]).compile()
+    run_chunk = _batched_chunk.lower(step, norm, params, carry, s_prev[:, :, first],
+                                     xs_p[:, :, first], real[first]).compile()
     compile_s = time.perf_counter() - t0
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)
-        carry, (pn, ln, gn) = run_chunk(params, carry, s_prev[:, sl], xs_p[:, sl], real[sl])
+        carry, (pn, ln, gn) = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
         P_out.append(np.asarray(pn))
         J_out.append(np.asarray(ln))
         g_out.append(np.asarray(gn))
         if progress is not None:
             progress(min(T, (n - j) * C), T)
-    cat = lambda parts: np.concatenate(parts[::-1], axis=1)[:, pad:]  # noqa: E731
-    g_T_log = np.asarray(jax.vmap(log10_vector_norm)(g_T))[:, None]
+    cat = lambda parts: np.concatenate(parts[::-1], axis=2)[:, :, pad:]  # noqa: E731
+    g_T_log = np.log10(np.linalg.norm(np.asarray(g_T, np.float64), axis=-1))[..., None]
     log_eye = 0.0 if norm == "spectral" else 0.5 * math.log10(S)  # ‖P_T‖ = ‖I‖
-    jac = np.concatenate([cat(P_out), np.full((B, 1), log_eye)], axis=1)
+    jac = np.concatenate([cat(P_out), np.full((R, B, 1), log_eye)], axis=2)
     return Propagation(
         jacobian_norm=jac,
         local_norm=cat(J_out),
-        loss_grad_norm=np.concatenate([cat(g_out), g_T_log], axis=1),
+        loss_grad_norm=np.concatenate([cat(g_out), g_T_log], axis=2),
         compile_s=compile_s,
     )

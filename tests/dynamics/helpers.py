@@ -8,19 +8,19 @@ from gradscope.dynamics.unroll import unroll
 from gradscope.pipeline import step_for
 
 
-def run_propagate(cfg: Config, params: dict, xs: np.ndarray, *, x64=True, norm="spectral",
-                  s0=None):
-    """propagate() on explicit params/inputs (B, T, D); returns the Propagation."""
+def run_propagate(cfg: Config, params: dict, xs: np.ndarray, *, x64=True, norm="spectral"):
+    """propagate() for one run on explicit params and inputs (B, T, D); arrays are (B, ·)."""
     with jax.enable_x64(x64):
         dt = jnp.float64 if x64 else jnp.float32
-        p = {k: jnp.asarray(v, dt) for k, v in params.items()}
-        xs = jnp.asarray(xs, dt)
-        B = xs.shape[0]
-        s0 = jnp.zeros((B, cfg.state_size), dt) if s0 is None else jnp.asarray(s0, dt)
+        p = {k: jnp.asarray(v, dt)[None] for k, v in params.items()}
+        xs = jnp.asarray(xs, dt)[None]
+        B = xs.shape[1]
+        s0 = jnp.zeros((1, B, cfg.state_size), dt)
         step = step_for(cfg)
-        states, _ = jax.vmap(lambda s, x: unroll(step, p, s, x))(s0, xs)
-        g_T = jnp.ones((B, cfg.state_size), dt)
-        return propagate(step, p, states, xs, g_T, norm=norm)
+        states, _ = jax.vmap(jax.vmap(lambda s, x: unroll(step, jax.tree.map(lambda a: a[0], p),
+                                                          s, x)))(s0, xs)
+        g_T = jnp.ones((1, B, cfg.state_size), dt)
+        return propagate(step, p, states, xs, g_T, norm=norm).run(0)
 
 
 def linear_rnn(W: np.ndarray, D: int = 2):
