@@ -10,6 +10,29 @@ from ..config import FORMATS, Config
 from ..errors import UsageError
 
 
+def split_list(option: str, value: str | None, cast=str) -> list | None:
+    """`"0.5,1,1.5"` -> [0.5, 1.0, 1.5]; a bad item is a usage error naming it."""
+    if value is None:
+        return None
+    items = [v.strip() for v in str(value).split(",") if v.strip()]
+    if not items:
+        raise UsageError(f"{option} is empty", f"pass a comma list, e.g. {option} 0.5,1,1.5")
+    try:
+        return [cast(v) for v in items]
+    except ValueError:
+        bad = next(v for v in items if not _casts(cast, v))
+        raise UsageError(f"{option}: {bad!r} is not a number",
+                         f"pass a comma list of numbers, e.g. {option} 0.5,1,1.5") from None
+
+
+def _casts(cast, v: str) -> bool:
+    try:
+        cast(v)
+        return True
+    except ValueError:
+        return False
+
+
 def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise UsageError(f"unknown --format {fmt!r}", f"use one of: {', '.join(FORMATS)}")
@@ -46,13 +69,19 @@ def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: st
 
     out_dir = prepare_out_dir(out, command, force=force)
     from ..io.schema import build_report, device_info
-    from ..pipeline import analyze, configure_jax
+    from ..pipeline import analyze_group, configure_jax, shape_key
 
     configure_jax()
-    runs = []
+    groups: dict[tuple, list[int]] = {}
     for i, cfg in enumerate(configs):
-        with progress_bar(f"[{i + 1}/{len(configs)}] {cfg.label()}", fmt != "json") as update:
-            runs.append(analyze(cfg, progress=update))
+        groups.setdefault(shape_key(cfg), []).append(i)
+    runs: list[dict] = [{}] * len(configs)
+    for g, members in enumerate(groups.values()):
+        cfgs = [configs[i] for i in members]
+        label = cfgs[0].label() if len(cfgs) == 1 else f"{cfgs[0].arch} × {len(cfgs)} runs"
+        with progress_bar(f"[{g + 1}/{len(groups)}] {label}", fmt != "json") as update:
+            for i, run in zip(members, analyze_group(cfgs, progress=update), strict=True):
+                runs[i] = run
     report = build_report(command, runs, device=device_info())
     write_report_folder(out_dir, report, plots=not no_plots)
     emit(report, fmt, str(out_dir))

@@ -9,6 +9,7 @@ import typer
 
 from .. import __version__
 from .analyze import analyze
+from .compare import compare
 
 app = typer.Typer(
     name="gradscope",
@@ -34,6 +35,7 @@ def _root(
 
 
 app.command("analyze")(analyze)
+app.command("compare")(compare)
 
 
 def _fail(message: str, hint: str, code: int) -> None:

@@ -76,3 +76,4 @@ def top_singular_value(matmat, rmatmat, n: int, dtype, tol=None, max_iters=POWER
     state = (0, start_block(n, dtype), jnp.asarray(-jnp.inf, dtype), False)
     _, _, theta, _ = jax.lax.while_loop(lambda st: (st[0] < max_iters) & ~st[3], body, state)
     return jnp.sqrt(jnp.maximum(theta, 0.0))
+

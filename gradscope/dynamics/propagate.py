@@ -74,17 +74,27 @@ def chunk_size(batch: int, state: int, steps: int, itemsize: int, gate_width: in
     return int(min(MAX_CHUNK, 1 << max(0, math.ceil(math.log2(steps)))))
 
 
-def _step_norms(norm: str, P, fx, s, pull):
-    """log10 ‖P‖ and log10 ‖J‖ for one step."""
-    n, dtype = s.shape[0], s.dtype
+def _log10_norm_of_P(norm: str, P):
     if norm == "frobenius":
-        J = jax.vmap(pull)(jnp.eye(n, dtype=dtype))
-        return log10_frobenius(P), log10_frobenius(J)
+        return log10_frobenius(P)
+    n, dtype = P.shape[0], P.dtype
+    return jnp.log10(top_singular_value(lambda V: P @ V, lambda W: P.T @ W, n, dtype))
+
+
+def _log10_local_norm(norm: str, f, params, s, x):
+    """log10 ‖J_t‖ from products with J_t (block power iteration), or from its rows for the
+    Frobenius norm."""
+
+    def fx(s_):
+        return f(params, s_, x)
+
+    pull = jax.vjp(fx, s)[1]
+    if norm == "frobenius":
+        return log10_frobenius(jax.vmap(lambda r: pull(r)[0])(jnp.eye(s.shape[0], dtype=s.dtype)))
     jvp = jax.linearize(fx, s)[1]
     cols = partial(jax.vmap, in_axes=1, out_axes=1)
-    p_sigma = top_singular_value(lambda V: P @ V, lambda W: P.T @ W, n, dtype)
-    j_sigma = top_singular_value(cols(jvp), cols(pull), n, dtype)
-    return jnp.log10(p_sigma), jnp.log10(j_sigma)
+    sigma = top_singular_value(cols(jvp), cols(lambda r: pull(r)[0]), s.shape[0], s.dtype)
+    return jnp.log10(sigma)
 
 
 def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
@@ -105,8 +115,7 @@ def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
 
         P, lp = rescale(jnp.where(m, jax.vmap(row_times_j)(P), P), lp)
         g, lg = rescale(jnp.where(m, row_times_j(g), g), lg)
-        pn, ln = _step_norms(norm, P, fx, s, row_times_j)
-        return (P, lp, g, lg), (pn + lp, ln, lg + log10_vector_norm(g))
+        return (P, lp, g, lg), (_log10_norm_of_P(norm, P) + lp, lg + log10_vector_norm(g))
 
     return jax.lax.scan(body, carry, (s_prev, xs, mask), reverse=True)
 
@@ -123,6 +132,20 @@ def _batched_chunk(step, norm, params, carry, s_prev, xs, mask):
         return _chunk(step, norm, p, c, s, x, mask)
 
     return over_runs_and_batch(fn, 3)(params, carry, s_prev, xs)
+
+
+@partial(jax.jit, static_argnums=(0, 1))
+def _local_chunk(step, norm, params, s_prev, xs):
+    """log10 ‖J_t‖ for a chunk of steps: independent of P, so batched over the steps."""
+    f = state_step(step)
+    R, B, C = s_prev.shape[:3]
+
+    def per_run(p, s, x):  # one flat vmap over batch × steps: nested vmaps of the
+        # Lanczos while-loop compile to markedly slower code on CPU
+        return jax.vmap(lambda s1, x1: _log10_local_norm(norm, f, p, s1, x1))(s, x)
+
+    out = jax.vmap(per_run)(params, s_prev.reshape(R, B * C, -1), xs.reshape(R, B * C, -1))
+    return out.reshape(R, B, C)
 
 
 @jax.jit
@@ -159,11 +182,14 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
     first = slice((n - 1) * C, n * C)
     run_chunk = _batched_chunk.lower(step, norm, params, carry, s_prev[:, :, first],
                                      xs_p[:, :, first], real[first]).compile()
+    run_local = _local_chunk.lower(step, norm, params, s_prev[:, :, first],
+                                   xs_p[:, :, first]).compile()
     compile_s = time.perf_counter() - t0
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)
-        carry, (pn, ln, gn) = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
+        carry, (pn, gn) = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
+        ln = run_local(params, s_prev[:, :, sl], xs_p[:, :, sl])
         P_out.append(np.asarray(pn))
         J_out.append(np.asarray(ln))
         g_out.append(np.asarray(gn))
