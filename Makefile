@@ -14,9 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	for arch in rnn lstm gru; do \
-	  $(BIN)/gradscope analyze --arch $$arch --out $(OUT)/$$arch --force || exit $$?; \
-	done
+	$(BIN)/gradscope compare --arch rnn,lstm,gru --scale 0.5,1,1.5 --out $(OUT) --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -79,3 +79,27 @@ def test_run_has_every_key_of_the_spec():
     assert run["series"]["log10_seed_bound"] is None
     assert set(run["spectrum"]["blocks"]) == {"i", "f", "g", "o"}
     assert run["state_size"] == 16
+
+
+def test_one_vmapped_group_equals_separate_runs():
+    from gradscope.pipeline import analyze_group
+
+    cfgs = [Config(arch="lstm", hidden=6, steps=20, scale=s, init=i, batch=2, x64=True)
+            for s, i in ((0.5, "gaussian"), (2.0, "orthogonal"))]
+    for cfg, grouped in zip(cfgs, analyze_group(cfgs), strict=True):
+        alone = analyze(cfg)
+        for key in ("log10_jacobian_norm", "log10_local_norm", "log10_loss_grad_norm"):
+            np.testing.assert_allclose(grouped["series"][key], alone["series"][key], atol=1e-9)
+
+
+def test_lyapunov_top_exponent_matches_the_fitted_gain():
+    run = analyze(Config(hidden=32, steps=300, lyapunov=2, x64=True))
+    top = run["lyapunov"][0] / np.log(10)  # natural log -> log10 per step
+    assert run["lyapunov"][0] >= run["lyapunov"][1]
+    assert top == pytest.approx(run["summary"]["log10_gain_per_step"], abs=0.02)
+
+
+def test_theory_matches_measured_gain_for_a_wide_tanh_rnn():
+    for scale in (0.8, 1.5):
+        s = analyze(Config(hidden=256, steps=120, scale=scale, seed=1))["summary"]
+        assert s["log10_gain_per_step"] == pytest.approx(s["theory_log10_gain_per_step"], abs=0.03)

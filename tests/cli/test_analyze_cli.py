@@ -85,7 +85,7 @@ def _assert_usage_error(code, out, err, *needles):
     (["--steps", "0"], "--steps"),
     (["--scale", "nan"], "--scale"),
     (["--init", "he"], "he"),
-    (["--hidden", "abc"], "abc"),
+    (["--hidden", "abc"], "--hidden"),
     (["--bogus"], "--bogus"),
     (["--weights", "missing.npz"], "missing.npz"),
     (["--inputs", "missing.npy"], "missing.npy"),
@@ -133,3 +133,24 @@ def test_help_and_version_do_not_import_jax():
     assert "--arch" in r.stdout and "--preset" in r.stdout
     v = gradscope("--version")
     assert v.returncode == 0 and v.stdout.strip() == "gradscope 0.1.0"
+
+
+def test_compare_runs_every_combination_in_one_report(tmp_path):
+    out = tmp_path / "cmp"
+    r = gradscope("compare", "-a", "rnn,gru", "-s", "0.5,2", "--init", "orthogonal", "-H", "6",
+                  "-T", "15", "--format", "json", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["command"] == "compare"
+    got = [(run["config"]["arch"], run["config"]["scale"]) for run in report["runs"]]
+    assert got == [("rnn", 0.5), ("rnn", 2.0), ("gru", 0.5), ("gru", 2.0)]
+    assert (out / "plots" / "gain_vs_scale.png").exists()
+    # same inputs and seed: runs that differ only in scale share their config otherwise
+    a, b = report["runs"][0]["config"], report["runs"][1]["config"]
+    assert {k for k in a if a[k] != b[k]} == {"scale"}
+
+
+def test_compare_rejects_a_non_numeric_scale(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(capsys, "compare", "--scale", "0.5,abc")
+    _assert_usage_error(code, out, err, "abc")

@@ -1,0 +1,193 @@
+"""The words and rows of a report, shared by the terminal table, Markdown and HTML.
+
+Every sentence a report says about a run is written here once; the renderers only format.
+"""
+
+from __future__ import annotations
+
+SUMMARY_COLUMNS = ("run", "regime", "log10 gain/step", "× per step", "memory horizon",
+                   "log10 ‖P_0‖", "ρ(W_hh)", "σ_max(W_hh)", "first non-finite step")
+
+SUMMARY_NOTE = ("Gain per step: least-squares slope of log10 ‖∂s_T/∂s_t‖ against the number of "
+                "steps back (× per step = 10^gain; below 1 the gradient vanishes going back, "
+                "above 1 it explodes). Memory horizon: steps back until the norm is below 1e-3. "
+                "‖P_0‖ = ‖∂s_T/∂s_0‖, the whole sequence. ρ: spectral radius; σ_max: largest "
+                "singular value.")
+
+FIGURE_CAPTIONS = {
+    "jacobian_norm": "How much the state at step T depends on the state at step t: "
+                     "log10 ‖∂s_T/∂s_t‖ (solid), with the bounds, the loss gradient and the "
+                     "theory line where they apply.",
+    "local_norm": "Norm of one step's Jacobian, log10 ‖∂s_t/∂s_(t−1)‖: above 0 that step "
+                  "amplifies the gradient, below 0 it shrinks it.",
+    "spectrum": "Singular values and eigenvalues of the recurrent weights W_hh, with σ = 1 and "
+                "the unit circle.",
+    "saturation": "Share of units whose activation derivative is below 0.1 at each step.",
+    "gain_vs_scale": "Gain per step against the scale of W_hh.",
+    "dlfs2": "The figure of Deep Learning from Scratch 2, chapter 6: the gradient norm after "
+             "k backward steps.",
+}
+
+# Largest |φ'| of the RNN activations: the γ of the bound ‖J_t‖ ≤ γ·σ_max(W_hh).
+_ACTIVATION_NAME = {"tanh": "tanh'", "relu": "relu'", "linear": "1"}
+
+
+def fmt(x, spec: str = ".3g", none: str = "–") -> str:
+    """Format a number, or `none` for a missing (None) value."""
+    return none if x is None else format(x, spec)
+
+
+def _minus(s: str) -> str:
+    return s.replace("-", "−")
+
+
+def sigma_max(run: dict):
+    sv = [v for v in (run.get("spectrum") or {}).get("singular_values") or [] if v is not None]
+    return max(sv) if sv else None
+
+
+def first(values):
+    """The first entry of a series, or None."""
+    return values[0] if values else None
+
+
+def summary_row(run: dict) -> list[str]:
+    """One row of the summary table, as strings in the order of SUMMARY_COLUMNS."""
+    s, sp = run.get("summary") or {}, run.get("spectrum") or {}
+    gain = s.get("log10_gain_per_step")
+    horizon = s.get("memory_horizon")
+    return [
+        str(run.get("label", "")),
+        s.get("regime") or "–",
+        fmt(gain, "+.4f"),
+        fmt(None if gain is None else 10.0**gain, ".4g"),
+        "never" if horizon is None else str(horizon),
+        fmt(first((run.get("series") or {}).get("log10_jacobian_norm")), ".2f"),
+        fmt(sp.get("spectral_radius"), ".3f"),
+        fmt(sigma_max(run), ".3f"),
+        fmt(s.get("first_nonfinite_step"), "d"),
+    ]
+
+
+def _gain_sentences(run: dict) -> list[str]:
+    s, series = run.get("summary") or {}, run.get("series") or {}
+    gain, h = s.get("log10_gain_per_step"), s.get("memory_horizon")
+    out = []
+    if gain is not None:
+        verdict = {"vanishing": "gradients vanish", "exploding": "gradients explode",
+                   "stable": "gradients neither clearly vanish nor explode"}
+        out.append(f"Going back one step multiplies the gradient norm ‖∂s_T/∂s_t‖ by "
+                   f"{10.0**gain:.4g} on average (log10 {_minus(f'{gain:+.4f}')}): "
+                   f"{verdict.get(s.get('regime'), 'regime ' + str(s.get('regime')))}.")
+    jac = series.get("log10_jacobian_norm") or []
+    T = len(jac) - 1
+    if h is not None:
+        out.append(f"After {h} steps back the norm is below 1e-3.")
+    elif T > 0:
+        out.append(f"The norm stays above 1e-3 over all {T} steps.")
+    if jac and jac[0] is not None:
+        out.append(f"Across the whole sequence ‖∂s_T/∂s_0‖ = 10^{_minus(f'{jac[0]:.2f}')}.")
+    return out
+
+
+def _rnn_sentences(run: dict, sv: float) -> list[str]:
+    cfg, series = run.get("config") or {}, run.get("series") or {}
+    act = cfg.get("activation", "tanh")
+    if act == "linear":
+        rho = (run.get("spectrum") or {}).get("spectral_radius")
+        return [f"This RNN is linear, so ∂s_T/∂s_t = W_hh^(T−t) exactly; over many steps the "
+                f"factor per step tends to the spectral radius ρ = {fmt(rho, '.4g')}."]
+    d = _ACTIVATION_NAME.get(act, "φ'")
+    out = [f"Each step's Jacobian is diag({d}(z_t))·W_hh, so its norm is at most "
+           f"max|{d}(z_t)|·σ_max(W_hh) ≤ σ_max(W_hh) (the bound of the seeds): σ_max below 1 "
+           f"is enough for gradients to vanish, while σ_max above 1 only allows them to "
+           f"explode — saturated units ({d} well below 1) can still make them vanish."]
+    bound, jac = first(series.get("log10_seed_bound")), first(series.get("log10_jacobian_norm"))
+    if bound is not None and jac is not None:
+        out.append(f"Over the whole sequence the bound is 10^{_minus(f'{bound:.2f}')} against "
+                   f"the measured 10^{_minus(f'{jac:.2f}')}.")
+    return out
+
+
+def _weights_sentences(run: dict) -> list[str]:
+    cfg, s = run.get("config") or {}, run.get("summary") or {}
+    sv = sigma_max(run)
+    if sv is None:
+        return []
+    side = "above" if sv > 1 else "below" if sv < 1 else "equal to"
+    predicted = "exploding" if sv > 1 else "vanishing" if sv < 1 else "stable"
+    regime = s.get("regime")
+    agree = "agrees" if regime == predicted else f"does not: the measured regime is {regime}"
+    out = [f"σ_max(W_hh) = {sv:.3f} is {side} 1, so the seeds' condition (largest singular "
+           f"value of W_hh above 1: gradients explode, below 1: they vanish) predicts "
+           f"{predicted} gradients; the measurement {agree}."]
+    arch = cfg.get("arch")
+    if arch == "rnn":
+        out += _rnn_sentences(run, sv)
+    elif arch in ("lstm", "gru"):
+        out.append("In a gated cell the gates scale each step's Jacobian as well, so the weights "
+                   "alone do not decide; the condition is only a rough guide here.")
+    cell = first((run.get("series") or {}).get("log10_cell_path_norm"))
+    if cell is not None:
+        out.append(f"The LSTM cell path alone (the product of forget gates Π diag(f_k)) "
+                   f"carries a factor 10^{_minus(f'{cell:.2f}')} across the sequence.")
+    return out
+
+
+def _other_sentences(run: dict) -> list[str]:
+    s, series = run.get("summary") or {}, run.get("series") or {}
+    out = []
+    sat = [v for v in series.get("saturation_fraction") or [] if v is not None]
+    if sat:
+        out.append(f"On average {100 * sum(sat) / len(sat):.0f}% of the units are saturated "
+                   f"(φ'(z) < 0.1).")
+    th, gain = s.get("theory_log10_gain_per_step"), s.get("log10_gain_per_step")
+    if th is not None:
+        measured = "" if gain is None else f"; measured {_minus(f'{gain:+.4f}')}"
+        out.append(f"Mean-field theory predicts log10 {_minus(f'{th:+.4f}')} per step "
+                   f"(× {10.0**th:.4g}){measured}.")
+    if s.get("first_nonfinite_step") is not None:
+        out.append(f"The state first became non-finite at step {s['first_nonfinite_step']}; "
+                   f"later values are missing (gaps in the figures, empty cells in series.csv).")
+    if run.get("series_std"):
+        batch = (run.get("config") or {}).get("batch")
+        size = f"{batch} sequences" if batch else "a batch"
+        out.append(f"Values are means over {size}; the shaded band is ± one standard deviation.")
+    if run.get("lyapunov"):
+        exps = ", ".join(_minus(fmt(x, ".4f")) for x in run["lyapunov"])
+        out.append(f"Largest Lyapunov exponents (natural log per step): {exps}.")
+    return out
+
+
+def explain(run: dict) -> list[str]:
+    """Sentences saying in words what the numbers of one run mean."""
+    return _gain_sentences(run) + _weights_sentences(run) + _other_sentences(run)
+
+
+def _value(v) -> str:
+    return "–" if v is None else str(v)
+
+
+def config_tables(runs: list[dict]) -> tuple[list[tuple[str, str]], list[str], list[list[str]]]:
+    """The resolved configs, compactly: (options shared by every run as (option, value) rows,
+    header and rows of a run × option table of the options that differ)."""
+    cfgs = [r.get("config") or {} for r in runs]
+    keys = list(dict.fromkeys(k for c in cfgs for k in c))
+    shared = [k for k in keys if all(c.get(k) == cfgs[0].get(k) for c in cfgs)]
+    differ = [k for k in keys if k not in shared]
+    shared_rows = [(k, _value(cfgs[0].get(k))) for k in shared]
+    diff_rows = [[str(r.get("label", "")), *[_value(c.get(k)) for k in differ]]
+                 for r, c in zip(runs, cfgs, strict=True)] if differ else []
+    return shared_rows, (["run", *differ] if differ else []), diff_rows
+
+
+def meta_line(report: dict) -> str:
+    dev = report.get("device") or {}
+    where = f" on {dev.get('device') or dev.get('platform')}" if dev else ""
+    jax = f" (jax {dev['jax']})" if dev.get("jax") else ""
+    return (f"Created {report.get('created', '?')} by gradscope {report.get('version', '?')}"
+            f"{where}{jax}.")
+
+
+def title(report: dict) -> str:
+    return f"gradscope report — {report.get('command', '?')}"
