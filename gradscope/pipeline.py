@@ -70,7 +70,7 @@ def make_inputs(cfg: Config) -> np.ndarray:
         return np.zeros(shape)
     from .io import inputs
 
-    xs = np.asarray(inputs.load_inputs(cfg.inputs), dtype=np.float64)
+    xs = inputs.load_inputs(cfg.inputs, dtype=np.float64)
     if xs.shape != shape:
         raise UsageError(f"inputs {cfg.inputs} have shape {xs.shape}, expected {shape}",
                          "drop --steps/--batch/--input-size: they come from the file")
