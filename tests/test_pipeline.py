@@ -103,3 +103,13 @@ def test_theory_matches_measured_gain_for_a_wide_tanh_rnn():
     for scale in (0.8, 1.5):
         s = analyze(Config(hidden=256, steps=120, scale=scale, seed=1))["summary"]
         assert s["log10_gain_per_step"] == pytest.approx(s["theory_log10_gain_per_step"], abs=0.03)
+
+
+def test_values_computed_at_non_finite_states_are_blanked():
+    run = analyze(Config(activation="relu", scale=8.0, hidden=16, steps=200))
+    k = run["summary"]["first_nonfinite_step"]
+    assert k is not None and k < 200
+    assert run["summary"]["memory_horizon"] is None
+    assert all(v is None for v in run["series"]["log10_jacobian_norm"][:-1])
+    assert all(v is None for v in run["series"]["log10_local_norm"][k:])
+    assert run["series"]["log10_local_norm"][0] is not None

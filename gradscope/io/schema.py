@@ -49,9 +49,9 @@ def _per_sequence_series(cfg: Config, params: dict, aux: dict, prop) -> dict[str
     deriv = aux["deriv"]
     one_layer_rnn = cfg.arch == "rnn" and cfg.layers == 1
     out: dict[str, Any] = {
-        "log10_jacobian_norm": prop.jacobian_norm,
-        "log10_local_norm": prop.local_norm,
-        "log10_loss_grad_norm": prop.loss_grad_norm,
+        "log10_jacobian_norm": prop.jacobian_norm.copy(),
+        "log10_local_norm": prop.local_norm.copy(),
+        "log10_loss_grad_norm": prop.loss_grad_norm.copy(),
         "log10_seed_bound": None,
         "log10_activation_deriv_product": None,
         "saturation_fraction": np.stack([saturation.saturation_fraction(d) for d in deriv]),
@@ -66,6 +66,21 @@ def _per_sequence_series(cfg: Config, params: dict, aux: dict, prop) -> dict[str
         out["log10_cell_path_norm"] = np.stack(
             [saturation.cell_path_norm(f) for f in aux["forget"]])
     return out
+
+
+def _mask_after_nonfinite(per_seq: dict, states: np.ndarray) -> None:
+    """Blank what was computed at non-finite states: once s_k is NaN/inf, every J_t with
+    t > k is meaningless, hence every P_t and ∂L/∂s_t with t < T."""
+    bad = ~np.isfinite(states).all(axis=2)  # (B, T+1)
+    for b in np.nonzero(bad.any(axis=1))[0]:
+        k = int(np.argmax(bad[b]))
+        for arr in per_seq.values():
+            if arr is None:
+                continue
+            if arr.shape[1] == states.shape[1]:  # indexed by t = 0..T
+                arr[b, : arr.shape[1] - 1] = np.nan
+            else:  # indexed by t - 1, t = 1..T
+                arr[b, k:] = np.nan
 
 
 def _log10_batch_norm(log_norms: np.ndarray) -> np.ndarray:
@@ -106,7 +121,9 @@ def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
 def run_record(cfg: Config, params: dict, *, xs, states, aux, prop, timings,
                lyapunov=None) -> dict:
     """One entry of `runs` in the report (see SPEC.md), JSON-safe."""
-    series, series_std = _aggregate(cfg, _per_sequence_series(cfg, params, aux, prop))
+    per_seq = _per_sequence_series(cfg, params, aux, prop)
+    _mask_after_nonfinite(per_seq, states)
+    series, series_std = _aggregate(cfg, per_seq)
     summary = fit.summarize(series["log10_jacobian_norm"], states)
     summary["theory_log10_gain_per_step"] = _theory(cfg, params, xs)
     run = {

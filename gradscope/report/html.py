@@ -7,8 +7,17 @@ import base64
 from html import escape
 from pathlib import Path
 
-from .text import (FIGURE_CAPTIONS, SUMMARY_COLUMNS, SUMMARY_NOTE, config_tables, explain,
-                   meta_line, summary_row, title)
+from .text import (
+    FIGURE_CAPTIONS,
+    SUMMARY_COLUMNS,
+    SUMMARY_NOTE,
+    config_tables,
+    explain,
+    meta_line,
+    pairs_table,
+    summary_row,
+    title,
+)
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:62rem;margin:0 auto;
@@ -70,7 +79,7 @@ def _config(runs: list[dict]) -> list[str]:
         if shared:
             out.append("<p>Options shared by every run:</p>")
     if shared:
-        out.append(html_table(("option", "value"), shared))
+        out.append(html_table(*pairs_table(shared)))
     return out
 
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from .text import (FIGURE_CAPTIONS, SUMMARY_COLUMNS, SUMMARY_NOTE, config_tables, explain,
-                   meta_line, summary_row, title)
+from .text import (
+    FIGURE_CAPTIONS,
+    SUMMARY_COLUMNS,
+    SUMMARY_NOTE,
+    config_tables,
+    explain,
+    meta_line,
+    pairs_table,
+    summary_row,
+    title,
+)
 
 
 def _cell(text) -> str:
@@ -28,7 +37,7 @@ def _config_section(runs: list[dict]) -> list[str]:
         if shared:
             lines += ["Options shared by every run:", ""]
     if shared:
-        lines += [*md_table(("option", "value"), shared), ""]
+        lines += [*md_table(*pairs_table(shared)), ""]
     return lines
 
 

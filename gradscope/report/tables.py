@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .text import summary_row
+from .text import ranked, summary_row
 
 REGIME_STYLE = {"vanishing": "blue", "exploding": "red", "stable": "green"}
 
@@ -19,8 +19,8 @@ _CAPTION = ("gain: log10 factor per step back (slope of log10 ‖∂s_T/∂s_t�
 
 
 def summary_table(report: dict) -> Table:
-    """The summary as a rich Table: regime coloured (vanishing blue, exploding red,
-    stable green)."""
+    """The summary as a rich Table, runs ranked by memory horizon (longest first): regime
+    coloured (vanishing blue, exploding red, stable green)."""
     table = Table(title=f"gradscope {report.get('command', '')}", title_justify="left",
                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0),
                   caption=_CAPTION, caption_justify="left")
@@ -29,7 +29,7 @@ def summary_table(report: dict) -> Table:
             table.add_column(col, min_width=12, overflow="fold")
         else:
             table.add_column(col, justify="left" if i == 1 else "right", no_wrap=True)
-    for run in report.get("runs") or []:
+    for run in ranked(report.get("runs") or []):
         row: list = summary_row(run)
         row[1] = Text(row[1], style=REGIME_STYLE.get(row[1], ""))
         table.add_row(*row)

@@ -51,6 +51,20 @@ def first(values):
     return values[0] if values else None
 
 
+def ranked(runs: list[dict]) -> list[dict]:
+    """Runs by memory horizon, longest first; a norm that never drops below 1e-3 ranks first
+    and a run that went non-finite last."""
+
+    def key(run):
+        s = run["summary"]
+        if s.get("first_nonfinite_step") is not None:
+            return (2, 0)
+        h = s.get("memory_horizon")
+        return (0, 0) if h is None else (1, -h)
+
+    return sorted(runs, key=key)
+
+
 def summary_row(run: dict) -> list[str]:
     """One row of the summary table, as strings in the order of SUMMARY_COLUMNS."""
     s, sp = run.get("summary") or {}, run.get("spectrum") or {}
@@ -69,21 +83,31 @@ def summary_row(run: dict) -> list[str]:
     ]
 
 
+def _steps(n) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
 def _gain_sentences(run: dict) -> list[str]:
     s, series = run.get("summary") or {}, run.get("series") or {}
-    gain, h = s.get("log10_gain_per_step"), s.get("memory_horizon")
+    gain, h, bad = (s.get("log10_gain_per_step"), s.get("memory_horizon"),
+                    s.get("first_nonfinite_step"))
     out = []
+    if bad is not None:
+        out.append(f"The state became non-finite (overflow) at step {bad}: the gradient norms "
+                   f"that depend on it are missing (gaps in the figures, empty cells in "
+                   f"series.csv).")
     if gain is not None:
         verdict = {"vanishing": "gradients vanish", "exploding": "gradients explode",
                    "stable": "gradients neither clearly vanish nor explode"}
+        regime = s.get("regime")
+        tail = f": {verdict[regime]}" if regime in verdict else ""
         out.append(f"Going back one step multiplies the gradient norm ‖∂s_T/∂s_t‖ by "
-                   f"{10.0**gain:.4g} on average (log10 {_minus(f'{gain:+.4f}')}): "
-                   f"{verdict.get(s.get('regime'), 'regime ' + str(s.get('regime')))}.")
+                   f"{10.0**gain:.4g} on average (log10 {_minus(f'{gain:+.4f}')}){tail}.")
     jac = series.get("log10_jacobian_norm") or []
     T = len(jac) - 1
-    if h is not None:
-        out.append(f"After {h} steps back the norm is below 1e-3.")
-    elif T > 0:
+    if h is not None and 0 <= T - h <= T and jac[T - h] is not None:
+        out.append(f"After {_steps(h)} back the norm is below 1e-3.")
+    elif h is None and T > 0 and all(v is not None for v in jac):
         out.append(f"The norm stays above 1e-3 over all {T} steps.")
     if jac and jac[0] is not None:
         out.append(f"Across the whole sequence ‖∂s_T/∂s_0‖ = 10^{_minus(f'{jac[0]:.2f}')}.")
@@ -99,9 +123,9 @@ def _rnn_sentences(run: dict, sv: float) -> list[str]:
                 f"factor per step tends to the spectral radius ρ = {fmt(rho, '.4g')}."]
     d = _ACTIVATION_NAME.get(act, "φ'")
     out = [f"Each step's Jacobian is diag({d}(z_t))·W_hh, so its norm is at most "
-           f"max|{d}(z_t)|·σ_max(W_hh) ≤ σ_max(W_hh) (the bound of the seeds): σ_max below 1 "
+           f"max|{d}(z_t)|·σ_max(W_hh) ≤ σ_max(W_hh): σ_max below 1 "
            f"is enough for gradients to vanish, while σ_max above 1 only allows them to "
-           f"explode — saturated units ({d} well below 1) can still make them vanish."]
+           f"explode — units whose {d} is well below 1 (saturated) can still make them vanish."]
     bound, jac = first(series.get("log10_seed_bound")), first(series.get("log10_jacobian_norm"))
     if bound is not None and jac is not None:
         out.append(f"Over the whole sequence the bound is 10^{_minus(f'{bound:.2f}')} against "
@@ -117,10 +141,11 @@ def _weights_sentences(run: dict) -> list[str]:
     side = "above" if sv > 1 else "below" if sv < 1 else "equal to"
     predicted = "exploding" if sv > 1 else "vanishing" if sv < 1 else "stable"
     regime = s.get("regime")
-    agree = "agrees" if regime == predicted else f"does not: the measured regime is {regime}"
-    out = [f"σ_max(W_hh) = {sv:.3f} is {side} 1, so the seeds' condition (largest singular "
+    agree = ("" if regime is None else "; the measurement agrees" if regime == predicted
+             else f"; the measurement does not: the gradients are {regime}")
+    out = [f"σ_max(W_hh) = {sv:.3f} is {side} 1, so the textbook condition (largest singular "
            f"value of W_hh above 1: gradients explode, below 1: they vanish) predicts "
-           f"{predicted} gradients; the measurement {agree}."]
+           f"{predicted} gradients{agree}."]
     arch = cfg.get("arch")
     if arch == "rnn":
         out += _rnn_sentences(run, sv)
@@ -138,7 +163,7 @@ def _other_sentences(run: dict) -> list[str]:
     s, series = run.get("summary") or {}, run.get("series") or {}
     out = []
     sat = [v for v in series.get("saturation_fraction") or [] if v is not None]
-    if sat:
+    if sat and (run.get("config") or {}).get("activation") != "linear":
         out.append(f"On average {100 * sum(sat) / len(sat):.0f}% of the units are saturated "
                    f"(φ'(z) < 0.1).")
     th, gain = s.get("theory_log10_gain_per_step"), s.get("log10_gain_per_step")
@@ -146,9 +171,7 @@ def _other_sentences(run: dict) -> list[str]:
         measured = "" if gain is None else f"; measured {_minus(f'{gain:+.4f}')}"
         out.append(f"Mean-field theory predicts log10 {_minus(f'{th:+.4f}')} per step "
                    f"(× {10.0**th:.4g}){measured}.")
-    if s.get("first_nonfinite_step") is not None:
-        out.append(f"The state first became non-finite at step {s['first_nonfinite_step']}; "
-                   f"later values are missing (gaps in the figures, empty cells in series.csv).")
+    out += _dlfs2_sentences(run)
     if run.get("series_std"):
         batch = (run.get("config") or {}).get("batch")
         size = f"{batch} sequences" if batch else "a batch"
@@ -157,6 +180,18 @@ def _other_sentences(run: dict) -> list[str]:
         exps = ", ".join(_minus(fmt(x, ".4f")) for x in run["lyapunov"])
         out.append(f"Largest Lyapunov exponents (natural log per step): {exps}.")
     return out
+
+
+def _dlfs2_sentences(run: dict) -> list[str]:
+    g = (run.get("series") or {}).get("log10_loss_grad_norm")
+    if (run.get("config") or {}).get("preset") != "dlfs2" or not g or len(g) < 2:
+        return []
+    T = len(g) - 1
+    if g[T - 1] is None or g[0] is None:
+        return []
+    return [f"In the book's terms (Deep Learning from Scratch 2, chapter 6) the gradient norm "
+            f"is {10.0 ** g[T - 1]:.5g} after 1 backward step and {10.0 ** g[0]:.5g} after "
+            f"{T} steps."]
 
 
 def explain(run: dict) -> list[str]:
@@ -169,8 +204,8 @@ def _value(v) -> str:
 
 
 def config_tables(runs: list[dict]) -> tuple[list[tuple[str, str]], list[str], list[list[str]]]:
-    """The resolved configs, compactly: (options shared by every run as (option, value) rows,
-    header and rows of a run × option table of the options that differ)."""
+    """The resolved configs, compactly: (options shared by every run as (option, value)
+    pairs, header and rows of a run × option table of the options that differ)."""
     cfgs = [r.get("config") or {} for r in runs]
     keys = list(dict.fromkeys(k for c in cfgs for k in c))
     shared = [k for k in keys if all(c.get(k) == cfgs[0].get(k) for c in cfgs)]
@@ -179,6 +214,17 @@ def config_tables(runs: list[dict]) -> tuple[list[tuple[str, str]], list[str], l
     diff_rows = [[str(r.get("label", "")), *[_value(c.get(k)) for k in differ]]
                  for r, c in zip(runs, cfgs, strict=True)] if differ else []
     return shared_rows, (["run", *differ] if differ else []), diff_rows
+
+
+def pairs_table(pairs: list[tuple[str, str]], per_row: int = 3) -> tuple[list[str], list[list]]:
+    """(option, value) pairs laid out `per_row` to a row: header and rows."""
+    per_row = max(1, min(per_row, len(pairs)))
+    header = ["option", "value"] * per_row
+    rows = []
+    for i in range(0, len(pairs), per_row):
+        chunk = [c for pair in pairs[i:i + per_row] for c in pair]
+        rows.append(chunk + [""] * (2 * per_row - len(chunk)))
+    return header, rows
 
 
 def meta_line(report: dict) -> str:

@@ -1,0 +1,111 @@
+"""CPU benchmarks: gradscope against the bare product chain and a PyTorch baseline, all
+measured in this one process. Prints a table and writes benchmarks/results-cpu.json.
+
+    python benchmarks/run_cpu.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("GRADSCOPE_NO_CACHE", "1")
+
+
+def best_of(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def chain_floor(S: int, T: int, repeat: int) -> float:
+    """A bare lax.scan of P ← P @ J_t over T ready-made S×S matrices (2·T·S³ flops)."""
+    import jax
+    import jax.numpy as jnp
+
+    Js = jax.random.normal(jax.random.PRNGKey(0), (T, S, S), jnp.float32) / np.sqrt(S)
+
+    @jax.jit
+    def chain(Js):
+        def body(P, J):
+            P = P @ J
+            return P / jnp.max(jnp.abs(P)), None
+
+        return jax.lax.scan(body, jnp.eye(S, dtype=jnp.float32), Js)[0]
+
+    chain(Js).block_until_ready()
+    return best_of(lambda: chain(Js).block_until_ready(), repeat)
+
+
+def gradscope_case(arch: str, H: int, T: int, batch: int, repeat: int):
+    from gradscope.config import Config
+    from gradscope.pipeline import analyze, load_params, make_inputs
+
+    cfg = Config(arch=arch, hidden=H, steps=T, batch=batch)
+    run = analyze(cfg)  # compiles
+    secs = best_of(lambda: analyze(cfg), repeat)
+    return cfg, run, secs, load_params(cfg), make_inputs(cfg)
+
+
+def torch_case(arch, params, xs, repeat):
+    try:
+        from torch_baseline import log10_jacobian_norms
+    except ImportError:
+        return None, None
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return None, None
+    out, secs = None, []
+    for _ in range(repeat):
+        out, s = log10_jacobian_norms(arch, params, xs)
+        secs.append(s)
+    return out, min(secs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small sizes only")
+    a = ap.parse_args()
+    cases = [("rnn", 64, 100, 1), ("lstm", 64, 100, 1), ("gru", 64, 100, 1)]
+    if not a.quick:
+        cases += [("lstm", 256, 1000, 1), ("rnn", 128, 500, 32)]
+    rows = []
+    for arch, H, T, B in cases:
+        cfg, run, secs, params, xs = gradscope_case(arch, H, T, B, repeat=2)
+        floor = chain_floor(cfg.state_size, T, repeat=2) * B
+        t_out, t_secs = torch_case(arch, params, xs[0], repeat=1)
+        t_secs = None if t_secs is None else t_secs * B  # the baseline runs sequences one by one
+        ours = np.array(run["series"]["log10_jacobian_norm"], dtype=float) if B == 1 else None
+        rows.append({
+            "case": f"{arch} H={H} T={T} B={B}", "gradscope_s": secs, "chain_floor_s": floor,
+            "torch_s": t_secs, "vs_floor": secs / floor,
+            "speedup_vs_torch": None if t_secs is None else t_secs / secs,
+            "torch_nonfinite": None if t_out is None else int((~np.isfinite(t_out)).sum()),
+            "max_abs_diff_vs_torch": None if t_out is None or ours is None else
+            float(np.nanmax(np.abs(np.where(np.isfinite(t_out), t_out - ours, np.nan)))),
+        })
+        print(json.dumps(rows[-1]), flush=True)
+    machine = f"{platform.machine()} {os.cpu_count()} cores, {platform.processor() or ''}".strip()
+    print(f"\n| case | gradscope s | chain floor s | ×floor | torch s | speed-up | torch -inf |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        f = lambda v, s=".3f": "–" if v is None else format(v, s)  # noqa: E731
+        print(f"| {r['case']} | {f(r['gradscope_s'])} | {f(r['chain_floor_s'])} | "
+              f"{f(r['vs_floor'], '.2f')} | {f(r['torch_s'])} | {f(r['speedup_vs_torch'], '.1f')} | "
+              f"{f(r['torch_nonfinite'], 'd')} |")
+    Path(__file__).with_name("results-cpu.json").write_text(
+        json.dumps({"machine": machine, "rows": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

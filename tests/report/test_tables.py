@@ -1,0 +1,55 @@
+from rich.console import Console
+
+from gradscope.report import print_summary, summary_table
+from gradscope.report.text import ranked
+
+from .conftest import linear_rnn_run, make_report
+
+
+def test_print_summary(report):
+    console = Console(record=True, width=120)
+    print_summary(report, console, "runs/x")
+    text = console.export_text()
+    for run in report["runs"]:
+        assert run["label"] in text
+    assert "vanishing" in text and "exploding" in text
+    assert "-0.3010" in text and "0.5 " in text and "1.25" in text
+    assert text.rstrip().endswith("report: runs/x/report.md")
+    assert "…" not in text
+
+
+def test_no_report_line_without_a_folder(report):
+    console = Console(record=True, width=120)
+    print_summary(report, console, None)
+    assert "report:" not in console.export_text()
+
+
+def test_regime_colours(report):
+    table = summary_table(report)
+    styles = [str(c.style) for c in table.columns[1]._cells]
+    colour = {"vanishing": "blue", "exploding": "red", "stable": "green"}
+    assert styles == [colour[r["summary"]["regime"]] for r in ranked(report["runs"])]
+    assert sorted(styles) == ["blue", "blue", "red", "red"]
+    stable = linear_rnn_run(1.0, 5, 2, "rnn · stable")
+    assert str(summary_table(make_report([stable])).columns[1]._cells[0].style) == "green"
+
+
+def test_rows_are_ranked_by_memory_horizon(report):
+    rows = ranked(report["runs"])
+    key = [(r["summary"]["first_nonfinite_step"] is not None, r["summary"]["memory_horizon"])
+           for r in rows]
+    finite = [h for bad, h in key if not bad]
+    nevers = [h for h in finite if h is None]
+    assert finite[: len(nevers)] == nevers  # "never below 1e-3" first
+    rest = finite[len(nevers):]
+    assert rest == sorted(rest, reverse=True)
+    assert [bad for bad, _ in key] == sorted(bad for bad, _ in key)  # non-finite runs last
+
+
+def test_numbers_are_never_cut_at_80_columns(report):
+    console = Console(record=True, width=80)
+    console.print(summary_table(report))
+    text = console.export_text()
+    assert "…" not in text
+    for cell in ("-0.3010", "+0.0969", "1.25", "never", "-6.02", "2.550"):
+        assert cell in text
