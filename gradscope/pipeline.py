@@ -100,6 +100,13 @@ def _loss_grad_at_T(cfg: Config, B: int, S: int) -> np.ndarray:
     return g / B if cfg.loss == "batch_mean" else g
 
 
+@cache
+def _forward_jit():
+    import jax
+
+    return jax.jit(_forward, static_argnums=0)
+
+
 def _forward(step, params, s0, xs):
     from .dynamics.propagate import over_runs_and_batch
     from .dynamics.unroll import unroll
@@ -136,9 +143,9 @@ def _stack(arrays: list[np.ndarray], dtype):
 
 
 def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
-    import jax
     import jax.numpy as jnp
 
+    from .dynamics.compiled import compiled
     from .dynamics.propagate import propagate
     from .io.schema import run_record
 
@@ -151,9 +158,7 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     s0 = _stack([make_h0(cfg)] * R, dtype)
     step = step_for(cfg)
 
-    t0 = time.perf_counter()
-    fwd = jax.jit(_forward, static_argnums=0).lower(step, params, s0, xs).compile()
-    compile_s = time.perf_counter() - t0
+    fwd, compile_s = compiled(_forward_jit(), (step,), params, s0, xs)
     t1 = time.perf_counter()
     states, aux = fwd(params, s0, xs)
     g_T = _stack([_loss_grad_at_T(cfg, cfg.batch, cfg.state_size)] * R, dtype)

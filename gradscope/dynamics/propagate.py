@@ -15,7 +15,6 @@ The loss gradient `g_t = ∂L/∂s_t` is carried by vector-Jacobian products of 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -24,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..errors import UsageError
+from .compiled import compiled
 from .jacobian import state_step
 from .norms import log10_frobenius, log10_vector_norm, rescale, top_singular_value
 
@@ -34,14 +34,15 @@ MAX_CHUNK = 64
 class Propagation:
     """Results of `propagate`, all log10, shape (runs R, batch B, ·)."""
 
-    def run(self, r: int) -> Propagation:
-        return Propagation(self.jacobian_norm[r], self.local_norm[r], self.loss_grad_norm[r],
-                           self.compile_s)
-
     jacobian_norm: np.ndarray  # (R, B, T+1): log10 ‖P_t‖, t = 0..T
     local_norm: np.ndarray  # (R, B, T): log10 ‖J_t‖, t = 1..T
     loss_grad_norm: np.ndarray  # (R, B, T+1): log10 ‖∂L/∂s_t‖
     compile_s: float = 0.0
+
+    def run(self, r: int) -> Propagation:
+        """The results of run `r`, shape (B, ·)."""
+        return Propagation(self.jacobian_norm[r], self.local_norm[r], self.loss_grad_norm[r],
+                           self.compile_s)
 
 
 def available_memory_bytes() -> int:
@@ -140,8 +141,7 @@ def _local_chunk(step, norm, params, s_prev, xs):
     f = state_step(step)
     R, B, C = s_prev.shape[:3]
 
-    def per_run(p, s, x):  # one flat vmap over batch × steps: nested vmaps of the
-        # Lanczos while-loop compile to markedly slower code on CPU
+    def per_run(p, s, x):  # one flat vmap over batch × steps
         return jax.vmap(lambda s1, x1: _log10_local_norm(norm, f, p, s1, x1))(s, x)
 
     out = jax.vmap(per_run)(params, s_prev.reshape(R, B * C, -1), xs.reshape(R, B * C, -1))
@@ -178,13 +178,12 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
     xs_p = jnp.pad(xs, widths)
     real = jnp.arange(n * C) >= pad
     carry = _start(g_T)
-    t0 = time.perf_counter()
     first = slice((n - 1) * C, n * C)
-    run_chunk = _batched_chunk.lower(step, norm, params, carry, s_prev[:, :, first],
-                                     xs_p[:, :, first], real[first]).compile()
-    run_local = _local_chunk.lower(step, norm, params, s_prev[:, :, first],
-                                   xs_p[:, :, first]).compile()
-    compile_s = time.perf_counter() - t0
+    run_chunk, c1 = compiled(_batched_chunk, (step, norm), params, carry, s_prev[:, :, first],
+                             xs_p[:, :, first], real[first])
+    run_local, c2 = compiled(_local_chunk, (step, norm), params, s_prev[:, :, first],
+                             xs_p[:, :, first])
+    compile_s = c1 + c2
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)
