@@ -1,4 +1,9 @@
-"""Local Jacobians `J_t = ∂s_t/∂s_{t-1}` with `jax.jacrev`."""
+"""Local Jacobians `J_t = ∂s_t/∂s_{t-1}` with `jax.jacrev`.
+
+`local_jacobian` is the public way to get one J_t. The engine (`propagate`) never forms
+the stack of all of them: it pulls the rows of P through the step's VJP, which is what
+`jacrev` does to the rows of the identity.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +19,3 @@ def local_jacobian(step, params, s, x):
     """`∂step(params, s, x)/∂s` at one step, shape (S, S) (row i = ∂s'_i/∂s)."""
     return jax.jacrev(state_step(step), argnums=1)(params, s, x)
 
-
-def local_jacobians(step, params, s_prev, xs):
-    """`J_t` for a run of steps: `s_prev` (C, S) are the states before each step, `xs` (C, D).
-
-    **Returns:** shape (C, S, S).
-    """
-    return jax.vmap(jax.jacrev(state_step(step), argnums=1), in_axes=(None, 0, 0))(
-        params, s_prev, xs
-    )
