@@ -10,6 +10,7 @@ import typer
 from .. import __version__
 from .analyze import analyze
 from .compare import compare
+from .report import report
 
 app = typer.Typer(
     name="gradscope",
@@ -36,6 +37,7 @@ def _root(
 
 app.command("analyze")(analyze)
 app.command("compare")(compare)
+app.command("report")(report)
 
 
 def _fail(message: str, hint: str, code: int) -> None:

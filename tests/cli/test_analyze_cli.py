@@ -154,3 +154,24 @@ def test_compare_rejects_a_non_numeric_scale(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run_main(capsys, "compare", "--scale", "0.5,abc")
     _assert_usage_error(code, out, err, "abc")
+
+
+def test_report_rerenders_one_folder_and_merges_several(tmp_path, capsys, monkeypatch):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, arch in ((a, "rnn"), (b, "gru")):
+        r = gradscope("analyze", "-a", arch, "-H", "4", "-T", "6", "--format", "none", "-o",
+                      str(folder))
+        assert r.returncode == 0, r.stderr
+    (a / "report.md").unlink()
+    r = gradscope("report", str(a), "--format", "none", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    assert "rnn" in (a / "report.md").read_text()
+    merged = tmp_path / "m"
+    r = gradscope("report", str(a), str(b), "-o", str(merged), "--format", "json", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert [run["config"]["arch"] for run in report["runs"]] == ["rnn", "gru"]
+    assert json.loads((merged / "report.json").read_text()) == report
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(capsys, "report", str(tmp_path / "nothing"))
+    _assert_usage_error(code, out, err, "no report.json")

@@ -1,0 +1,57 @@
+"""`gradscope report DIR…`: re-render one result folder, or merge several into one report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import options as o
+
+
+def _load(folder: str) -> dict:
+    from ..errors import UsageError
+    from ..io.schema import SCHEMA
+
+    path = Path(folder) / "report.json"
+    if not path.is_file():
+        raise UsageError(f"{folder} holds no report.json", "pass a folder written by gradscope")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"cannot read {path}: {e}", "rerun the command that wrote it") from e
+    if not isinstance(report, dict) or report.get("schema") != SCHEMA:
+        raise UsageError(f"{path} is not a {SCHEMA} report",
+                         "pass folders written by this version of gradscope")
+    return report
+
+
+def report(
+    folders: Annotated[list[str], typer.Argument(help="result folders holding report.json")],
+    *,
+    out: o.Out = None,
+    format: o.Format = "table",
+    no_plots: o.NoPlots = False,
+    force: o.Force = False,
+) -> None:
+    """Re-render a result folder (Markdown, HTML, plots, CSV), or merge several into one.
+
+    One folder and no --out: its report.md, report.html, series.csv and plots are written
+    again from its report.json. Several folders: their runs go into one new report in --out.
+    """
+    from ..io.schema import build_report
+    from ..io.store import prepare_out_dir, write_report_folder
+    from ._common import check_format, emit
+
+    check_format(format)
+    reports = [_load(f) for f in folders]
+    if len(reports) == 1 and out is None:
+        merged, out_dir = reports[0], Path(folders[0])
+    else:
+        runs = [run for r in reports for run in r["runs"]]
+        merged = build_report("report", runs, sources=[str(f) for f in folders])
+        out_dir = prepare_out_dir(out, "report", force=force)
+    write_report_folder(out_dir, merged, plots=not no_plots)
+    emit(merged, format, str(out_dir))
