@@ -94,6 +94,22 @@ def make_h0(cfg: Config) -> np.ndarray:
     return np.broadcast_to(h0, (B, S)).astype(np.float64)
 
 
+def check_memory(cfg: Config, runs: int = 1) -> None:
+    """Refuse, before allocating, a forward pass whose states and aux cannot fit."""
+    from .dynamics.propagate import available_memory_bytes
+
+    itemsize = 8 if cfg.x64 else 4
+    per_step = cfg.state_size + 3 * cfg.layers * cfg.hidden + cfg.input_size
+    need = 2 * runs * cfg.batch * (cfg.steps + 1) * per_step * itemsize
+    avail = available_memory_bytes()
+    if need > avail // 2:
+        raise UsageError(
+            f"{runs} run(s) × batch {cfg.batch} × {cfg.steps} steps × state {cfg.state_size} "
+            f"need about {need / 2**30:.1f} GiB, more than half the {avail / 2**30:.1f} GiB free",
+            "lower --steps, --batch or --hidden, or analyse fewer runs at once",
+        )
+
+
 def _loss_grad_at_T(cfg: Config, B: int, S: int) -> np.ndarray:
     # L = Σ s_T per sequence; `batch_mean` is L = mean_n Σ s_T[n] (DLFS2's sqrt(sum dh²)/N).
     g = np.ones((B, S))
@@ -151,6 +167,7 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
 
     cfg, R = cfgs[0], len(cfgs)
     dtype = jnp.float64 if cfg.x64 else jnp.float32
+    check_memory(cfg, R)
     params_np = [load_params(c) for c in cfgs]
     params = {k: _stack([p[k] for p in params_np], dtype) for k in params_np[0]}
     xs_np = make_inputs(cfg)
@@ -164,11 +181,12 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     g_T = _stack([_loss_grad_at_T(cfg, cfg.batch, cfg.state_size)] * R, dtype)
     prop = propagate(step, params, states, xs, g_T, norm=cfg.norm, progress=progress)
     lyap = _lyapunov(cfg, step, params, states, xs)
-    states_np = np.asarray(states, dtype=np.float64)
-    aux_np = {k: np.asarray(v, dtype=np.float64) for k, v in aux.items()}
+    # Only the non-finite flags and the aux values leave the device; not the (T+1, S) states.
+    nonfinite = np.asarray(~jnp.isfinite(states).all(axis=-1))
+    aux_np = {k: np.asarray(v) for k, v in aux.items()}
     run_s = (time.perf_counter() - t1 - prop.compile_s) / R
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
-    return [run_record(c, params_np[r], xs=np.asarray(xs_np, np.float64), states=states_np[r],
+    return [run_record(c, params_np[r], xs=xs_np, nonfinite=nonfinite[r],
                        aux={k: v[r] for k, v in aux_np.items()}, prop=prop.run(r),
                        lyapunov=None if lyap is None else lyap[r], timings=timings)
             for r, c in enumerate(cfgs)]

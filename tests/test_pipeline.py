@@ -113,3 +113,13 @@ def test_values_computed_at_non_finite_states_are_blanked():
     assert all(v is None for v in run["series"]["log10_jacobian_norm"][:-1])
     assert all(v is None for v in run["series"]["log10_local_norm"][k:])
     assert run["series"]["log10_local_norm"][0] is not None
+
+
+def test_forward_pass_that_cannot_fit_is_refused_before_allocating(monkeypatch):
+    from gradscope.dynamics import propagate
+    from gradscope.errors import UsageError
+
+    monkeypatch.setattr(propagate, "available_memory_bytes", lambda: 2**30)
+    with pytest.raises(UsageError, match="GiB") as e:
+        analyze(Config(arch="lstm", hidden=1024, steps=10_000, batch=8))
+    assert "--steps" in e.value.hint

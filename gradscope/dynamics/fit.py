@@ -34,19 +34,19 @@ def memory_horizon(log_norm: np.ndarray) -> int | None:
     return int(below[0]) if below.size and below[0] <= T else None
 
 
-def first_nonfinite_step(states: np.ndarray) -> int | None:
-    """First t ≥ 1 whose state (any batch element) is NaN or inf; states (B, T+1, S)."""
-    bad = ~np.isfinite(states).all(axis=(0, 2))
-    idx = np.nonzero(bad)[0]
+def first_nonfinite_step(nonfinite: np.ndarray) -> int | None:
+    """First t whose state (any batch element) is NaN or inf; `nonfinite` (B, T+1) marks
+    the non-finite states."""
+    idx = np.nonzero(nonfinite.any(axis=0))[0]
     return int(idx[0]) if idx.size else None
 
 
-def summarize(log_norm: np.ndarray, states: np.ndarray) -> dict:
+def summarize(log_norm: np.ndarray, nonfinite: np.ndarray) -> dict:
     T = len(log_norm) - 1
     g = gain_per_step(log_norm)
     return {
         "log10_gain_per_step": g,
         "regime": regime(g, T),
         "memory_horizon": memory_horizon(log_norm),
-        "first_nonfinite_step": first_nonfinite_step(states),
+        "first_nonfinite_step": first_nonfinite_step(nonfinite),
     }

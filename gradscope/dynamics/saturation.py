@@ -13,14 +13,15 @@ SATURATED_DERIV = 0.1  # tanh'(z) < 0.1  <=>  |z| > 1.8
 
 
 def _suffix_sums(a: np.ndarray) -> np.ndarray:
-    """out[t] = Σ_{k>t} a[k-1] for t = 0..T (a has T rows); out[T] = 0."""
+    """out[t] = Σ_{k>t} a[k-1] for t = 0..T (a has T rows); out[T] = 0 (float64 sums)."""
+    a = np.asarray(a, np.float64)
     zero = np.zeros((1,) + a.shape[1:])
     return np.concatenate([np.cumsum(a[::-1], axis=0)[::-1], zero])
 
 
 def _log10(a: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log10(a)
+        return np.log10(np.asarray(a, np.float64))
 
 
 def seed_bound(deriv: np.ndarray, sigma_max: float) -> np.ndarray:

@@ -68,16 +68,15 @@ def _per_sequence_series(cfg: Config, params: dict, aux: dict, prop) -> dict[str
     return out
 
 
-def _mask_after_nonfinite(per_seq: dict, states: np.ndarray) -> None:
+def _mask_after_nonfinite(per_seq: dict, nonfinite: np.ndarray) -> None:
     """Blank what was computed at non-finite states: once s_k is NaN/inf, every J_t with
-    t > k is meaningless, hence every P_t and ∂L/∂s_t with t < T."""
-    bad = ~np.isfinite(states).all(axis=2)  # (B, T+1)
-    for b in np.nonzero(bad.any(axis=1))[0]:
-        k = int(np.argmax(bad[b]))
+    t > k is meaningless, hence every P_t and ∂L/∂s_t with t < T. `nonfinite`: (B, T+1)."""
+    for b in np.nonzero(nonfinite.any(axis=1))[0]:
+        k = int(np.argmax(nonfinite[b]))
         for arr in per_seq.values():
             if arr is None:
                 continue
-            if arr.shape[1] == states.shape[1]:  # indexed by t = 0..T
+            if arr.shape[1] == nonfinite.shape[1]:  # indexed by t = 0..T
                 arr[b, : arr.shape[1] - 1] = np.nan
             else:  # indexed by t - 1, t = 1..T
                 arr[b, k:] = np.nan
@@ -118,13 +117,13 @@ def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
     return theory.theory_gain_per_step(cfg.activation, params["weight_hh_l0"], drive)
 
 
-def run_record(cfg: Config, params: dict, *, xs, states, aux, prop, timings,
+def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
                lyapunov=None) -> dict:
     """One entry of `runs` in the report (see SPEC.md), JSON-safe."""
     per_seq = _per_sequence_series(cfg, params, aux, prop)
-    _mask_after_nonfinite(per_seq, states)
+    _mask_after_nonfinite(per_seq, nonfinite)
     series, series_std = _aggregate(cfg, per_seq)
-    summary = fit.summarize(series["log10_jacobian_norm"], states)
+    summary = fit.summarize(series["log10_jacobian_norm"], nonfinite)
     summary["theory_log10_gain_per_step"] = _theory(cfg, params, xs)
     run = {
         "label": cfg.label(),

@@ -29,6 +29,7 @@ def test_fit_gain_regime_horizon():
     assert fit.regime(0.01, T) == "stable"
     assert fit.memory_horizon(prof) == 31  # first d with -0.1 d < -3
     assert fit.memory_horizon(np.zeros(T + 1)) is None
-    states = np.zeros((2, T + 1, 3))
-    states[1, 7, 0] = np.inf
-    assert fit.first_nonfinite_step(states) == 7
+    nonfinite = np.zeros((2, T + 1), bool)
+    nonfinite[1, 7:] = True
+    assert fit.first_nonfinite_step(nonfinite) == 7
+    assert fit.first_nonfinite_step(nonfinite[:, :7]) is None
