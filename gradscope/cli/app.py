@@ -11,6 +11,7 @@ from .. import __version__
 from .analyze import analyze
 from .compare import compare
 from .report import report
+from .spectrum import spectrum
 
 app = typer.Typer(
     name="gradscope",
@@ -37,6 +38,7 @@ def _root(
 
 app.command("analyze")(analyze)
 app.command("compare")(compare)
+app.command("spectrum")(spectrum)
 app.command("report")(report)
 
 

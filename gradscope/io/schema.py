@@ -141,6 +141,14 @@ def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
     return json_safe(run)
 
 
+def spectrum_record(cfg: Config, params: dict) -> dict:
+    """A run of the `spectrum` command: the W_hh spectra only (no dynamics, so no series and
+    an empty summary)."""
+    return json_safe({"label": cfg.label(), "config": cfg.to_dict(), "state_size": cfg.state_size,
+                      "series": {}, "spectrum": _spectra(cfg, params), "summary": {},
+                      "lyapunov": None, "timings": {}})
+
+
 def device_info() -> dict:
     import jax
 

@@ -75,7 +75,7 @@ def summary_row(run: dict) -> list[str]:
         s.get("regime") or "–",
         fmt(gain, "+.4f"),
         fmt(None if gain is None else 10.0**gain, ".4g"),
-        "never" if horizon is None else str(horizon),
+        ("never" if "memory_horizon" in s else "–") if horizon is None else str(horizon),
         fmt(first((run.get("series") or {}).get("log10_jacobian_norm")), ".2f"),
         fmt(sp.get("spectral_radius"), ".3f"),
         fmt(sigma_max(run), ".3f"),

@@ -175,3 +175,35 @@ def test_report_rerenders_one_folder_and_merges_several(tmp_path, capsys, monkey
     monkeypatch.chdir(tmp_path)
     code, out, err = run_main(capsys, "report", str(tmp_path / "nothing"))
     _assert_usage_error(code, out, err, "no report.json")
+
+
+def test_spectrum_of_a_scaled_orthogonal_init(tmp_path):
+    r = gradscope("spectrum", "--init", "orthogonal", "-s", "0.9", "-H", "8", "--format", "json",
+                  "-o", str(tmp_path / "s"))
+    assert r.returncode == 0, r.stderr
+    sp = json.loads(r.stdout)["runs"][0]["spectrum"]
+    np.testing.assert_allclose(sp["singular_values"], 0.9, atol=1e-12)  # 0.9·Q
+    assert abs(sp["spectral_radius"] - 0.9) < 1e-12
+    assert (tmp_path / "s" / "plots" / "spectrum.png").exists()
+    t = gradscope("spectrum", "-a", "gru", "-H", "6", "-o", str(tmp_path / "g"))
+    assert t.returncode == 0, t.stderr
+    assert "gated cell" in t.stdout and " z " in t.stdout
+    low = gradscope("spectrum", "-s", "0.5", "--init", "orthogonal", "-H", "4", "--no-plots",
+                    "-o", str(tmp_path / "r"))
+    assert "gradients must vanish" in low.stdout
+
+
+def test_spectrum_of_weights_matches_numpy(tmp_path):
+    rng = np.random.default_rng(0)
+    w_hh = rng.standard_normal((12, 3))
+    f = tmp_path / "w.npz"
+    np.savez(f, **{"lstm.weight_ih_l0": rng.standard_normal((12, 2)), "lstm.weight_hh_l0": w_hh})
+    r = gradscope("spectrum", "--weights", str(f), "--format", "json", "-o", str(tmp_path / "o"))
+    assert r.returncode == 0, r.stderr
+    sp = json.loads(r.stdout)["runs"][0]["spectrum"]
+    # float64 weights stay float64
+    np.testing.assert_allclose(sp["singular_values"], np.linalg.svd(w_hh, compute_uv=False),
+                               rtol=1e-12)
+    f_block = w_hh[3:6]
+    np.testing.assert_allclose(sp["blocks"]["f"]["spectral_radius"],
+                               np.abs(np.linalg.eigvals(f_block)).max(), rtol=1e-12)
