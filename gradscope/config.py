@@ -39,6 +39,7 @@ class Config:
     input_size: int = 16
     steps: int = 100
     layers: int = 1
+    residual: bool = False
     activation: str = "tanh"
     init: str = "gaussian"
     scale: float = 1.0
@@ -92,7 +93,7 @@ class Config:
             parts.append(self.init)
             parts.append(f"scale {self.scale:g}")
         if self.layers > 1:
-            parts.append(f"{self.layers} layers")
+            parts.append(f"{self.layers} layers" + (" residual" if self.residual else ""))
         return " · ".join(parts)
 
 
@@ -156,6 +157,9 @@ def validate(cfg: Config) -> Config:
         if not isinstance(v, (int, float)) or not math.isfinite(v):
             raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {v!r}",
                              f"pass e.g. --{name.replace('_', '-')} 1.0")
+    if cfg.residual and cfg.layers < 3:
+        raise UsageError("--residual needs --layers 3 or more",
+                         "skips join layer k's input to its output from layer 1 up; add layers")
     if cfg.activation != "tanh" and cfg.arch != "rnn":
         raise UsageError(
             f"--activation {cfg.activation} applies to the vanilla RNN only, not {cfg.arch}",

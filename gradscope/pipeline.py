@@ -35,16 +35,18 @@ def configure_jax() -> None:
 
 
 @cache
-def _step_for(arch: str, activation: str, gru_variant: str, layers: int, hidden: int):
+def _step_for(arch: str, activation: str, gru_variant: str, layers: int, hidden: int,
+              residual: bool):
     # One step function object per cell shape, so jit caches hit across runs.
     from .cells import make_step
 
     return make_step(Config(arch=arch, activation=activation, gru_variant=gru_variant,
-                            layers=layers, hidden=hidden))
+                            layers=layers, hidden=hidden, residual=residual))
 
 
 def step_for(cfg: Config):
-    return _step_for(cfg.arch, cfg.activation, cfg.gru_variant, cfg.layers, cfg.hidden)
+    return _step_for(cfg.arch, cfg.activation, cfg.gru_variant, cfg.layers, cfg.hidden,
+                     cfg.residual)
 
 
 def load_params(cfg: Config) -> dict[str, np.ndarray]:

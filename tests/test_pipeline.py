@@ -124,3 +124,12 @@ def test_forward_pass_that_cannot_fit_is_refused_before_allocating(monkeypatch):
     with pytest.raises(UsageError, match="GiB") as e:
         analyze(Config(arch="lstm", hidden=1024, steps=10_000, batch=8))
     assert "--steps" in e.value.hint
+
+
+def test_forget_bias_lengthens_the_lstm_memory_horizon():
+    """The seeds' remedy: f ≈ σ(b_f) near one keeps the cell path open."""
+    horizons = [analyze(Config(arch="lstm", hidden=32, steps=300, forget_bias=b))["summary"]
+                ["memory_horizon"] for b in (0.0, 2.0)]
+    assert horizons[0] is not None
+    assert horizons[1] is None or horizons[1] > 2 * horizons[0]
+

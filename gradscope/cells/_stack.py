@@ -35,11 +35,12 @@ def split_layers(params: dict, layers: int) -> list[dict]:
 def make_step(cfg: Config):
     """Build `step(params, s, x) -> (s', aux)` over the stacked state of `cfg.layers` layers.
 
-    Layer k > 0 reads the new hidden output `h` of layer k - 1 at the same time step. `aux`
-    entries are concatenated over layers (size `layers * H` each).
+    Layer k > 0 reads the new hidden output `h` of layer k - 1 at the same time step. With
+    `cfg.residual`, layer k ≥ 1 passes up `h_k + (its own input)` (a skip connection; layer 0
+    cannot, its input has size D). `aux` entries are concatenated over layers.
     """
     one = layer_fn(cfg)
-    L, H, width = cfg.layers, cfg.hidden, cfg.layer_state_size
+    L, H, width, residual = cfg.layers, cfg.hidden, cfg.layer_state_size, cfg.residual
 
     def step(params, s, x):
         layer_params = split_layers(params, L)
@@ -49,7 +50,7 @@ def make_step(cfg: Config):
             s_k, aux = one(layer_params[k], s[k * width : (k + 1) * width], inp)
             new.append(s_k)
             auxes.append(aux)
-            inp = s_k[:H]
+            inp = s_k[:H] + inp if residual and k > 0 else s_k[:H]
         aux = {key: jnp.concatenate([a[key] for a in auxes]) for key in auxes[0]}
         return jnp.concatenate(new), aux
 

@@ -16,6 +16,7 @@ def analyze(
     input_size: o.InputSize = None,
     steps: o.Steps = None,
     layers: o.Layers = None,
+    residual: o.Residual = False,
     activation: o.Activation = None,
     init: o.Init = None,
     scale: o.Scale = None,
@@ -49,6 +50,7 @@ def analyze(
 
     check_format(format)
     explicit = dict(arch=arch, hidden=hidden, input_size=input_size, steps=steps, layers=layers,
+                    residual=residual or None,
                     activation=activation, init=init, scale=scale, forget_bias=forget_bias,
                     gru_variant=gru_variant, inputs=inputs, h0=h0, batch=batch, seed=seed,
                     weights=weights, x64=x64 or None, norm=norm, lyapunov=lyapunov)

@@ -27,6 +27,7 @@ def compare(
     input_size: o.InputSize = None,
     steps: o.Steps = None,
     layers: o.Layers = None,
+    residual: o.Residual = False,
     activation: o.Activation = None,
     forget_bias: o.ForgetBias = None,
     gru_variant: o.GruVariant = None,
@@ -55,6 +56,7 @@ def compare(
     inits = split_list("--init", init) or [None]
     scales = split_list("--scale", scale, float) or [0.5, 1.0, 1.5]
     shared = dict(hidden=hidden, input_size=input_size, steps=steps, layers=layers,
+                    residual=residual or None,
                   forget_bias=forget_bias, gru_variant=gru_variant, inputs=inputs, h0=h0,
                   batch=batch, seed=seed, x64=x64 or None, norm=norm)
     configs = []

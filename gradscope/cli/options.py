@@ -57,3 +57,6 @@ Format = Annotated[str, typer.Option("--format", help="table, json (report on st
 NoPlots = Annotated[bool, typer.Option("--no-plots", help="skip figures", rich_help_panel=OUTPUT)]
 Force = Annotated[bool, typer.Option("--force", help="overwrite a finished report in --out",
                                      rich_help_panel=OUTPUT)]
+Residual = Annotated[bool, typer.Option(
+    "--residual", help="skip connections between stacked layers (from layer 1 up)",
+    rich_help_panel=MODEL)]

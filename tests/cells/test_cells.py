@@ -94,3 +94,20 @@ def test_cells_match_pytorch(arch):
     with jax.enable_x64(True):
         states, _ = unroll(make_step(cfg), params, np.zeros(cfg.state_size), xs)
     np.testing.assert_allclose(np.asarray(states)[1:, :H], h_torch, atol=1e-12)
+
+
+def test_residual_stack_adds_each_layers_input_to_its_output():
+    cfg = Config(arch="rnn", hidden=4, input_size=3, layers=3, residual=True, seed=3)
+    params = init_params(cfg)
+    xs = np.random.default_rng(1).standard_normal((6, 3))
+    with jax.enable_x64(True):
+        states, _ = unroll(make_step(cfg), params, np.zeros(12), xs)
+    p = [{k.replace(f"_l{i}", "_l0"): v for k, v in params.items() if k.endswith(f"_l{i}")}
+         for i in range(3)]
+    h = [np.zeros(4)] * 3
+    for t, x in enumerate(xs, start=1):
+        h0 = ref.rnn(p[0], h[0], x)
+        h1 = ref.rnn(p[1], h[1], h0)
+        h2 = ref.rnn(p[2], h[2], h1 + h0)  # layer 1 passes up h1 + its input h0
+        h = [h0, h1, h2]
+        np.testing.assert_allclose(np.asarray(states[t]), np.concatenate(h), atol=1e-12)
