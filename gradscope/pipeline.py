@@ -133,8 +133,12 @@ def _forward(step, params, s0, xs):
 
 
 def shape_key(cfg: Config) -> tuple:
-    """Configs with the same key differ only in their weights: one vmapped call serves them."""
-    weightless = {"init", "scale", "forget_bias", "weights", "preset", "extra"}
+    """Configs with the same key differ only in values (weights, inputs, seeds), not in
+    shapes or programs: one vmapped call serves them."""
+    # Weights, inputs and initial states all carry a leading run axis, so configs may differ
+    # in any of the options that only choose their values.
+    weightless = {"init", "scale", "forget_bias", "weights", "preset", "extra", "seed",
+                  "inputs", "h0"}
     return tuple((k, v) for k, v in sorted(cfg.to_dict().items()) if k not in weightless)
 
 
@@ -144,12 +148,12 @@ def analyze(cfg: Config, *, progress=None) -> dict:
 
 
 def analyze_group(cfgs: list[Config], *, progress=None) -> list[dict]:
-    """Runs that share `shape_key` (same sizes, inputs and seed; other weights) in one
-    jitted, vmapped pass. Returns one report run per config, in order."""
+    """Runs that share `shape_key` (same sizes and programs; other weights, inputs or seeds)
+    in one jitted, vmapped pass. Returns one report run per config, in order."""
     import jax
 
     if len({shape_key(c) for c in cfgs}) != 1:
-        raise ValueError("analyze_group needs configs that differ only in their weights")
+        raise ValueError("analyze_group needs configs that differ only in values, not shapes")
     with jax.enable_x64(cfgs[0].x64):
         return _analyze_group(cfgs, progress)
 
@@ -172,9 +176,9 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     check_memory(cfg, R)
     params_np = [load_params(c) for c in cfgs]
     params = {k: _stack([p[k] for p in params_np], dtype) for k in params_np[0]}
-    xs_np = make_inputs(cfg)
-    xs = _stack([xs_np] * R, dtype)
-    s0 = _stack([make_h0(cfg)] * R, dtype)
+    xs_np = [make_inputs(c) for c in cfgs]
+    xs = _stack(xs_np, dtype)
+    s0 = _stack([make_h0(c) for c in cfgs], dtype)
     step = step_for(cfg)
 
     fwd, compile_s = compiled(_forward_jit(), (step,), params, s0, xs)
@@ -188,7 +192,7 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     aux_np = {k: np.asarray(v) for k, v in aux.items()}
     run_s = (time.perf_counter() - t1 - prop.compile_s) / R
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
-    return [run_record(c, params_np[r], xs=xs_np, nonfinite=nonfinite[r],
+    return [run_record(c, params_np[r], xs=xs_np[r], nonfinite=nonfinite[r],
                        aux={k: v[r] for k, v in aux_np.items()}, prop=prop.run(r),
                        lyapunov=None if lyap is None else lyap[r], timings=timings)
             for r, c in enumerate(cfgs)]

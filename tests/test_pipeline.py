@@ -85,8 +85,9 @@ def test_run_has_every_key_of_the_spec():
 def test_one_vmapped_group_equals_separate_runs():
     from gradscope.pipeline import analyze_group
 
-    cfgs = [Config(arch="lstm", hidden=6, steps=20, scale=s, init=i, batch=2, x64=True)
-            for s, i in ((0.5, "gaussian"), (2.0, "orthogonal"))]
+    cfgs = [Config(arch="lstm", hidden=6, steps=20, scale=s, init=i, batch=2, x64=True, seed=n,
+                   h0=h)
+            for s, i, n, h in ((0.5, "gaussian", 0, "zeros"), (2.0, "orthogonal", 7, "gaussian"))]
     for cfg, grouped in zip(cfgs, analyze_group(cfgs), strict=True):
         alone = analyze(cfg)
         for key in ("log10_jacobian_norm", "log10_local_norm", "log10_loss_grad_norm"):
