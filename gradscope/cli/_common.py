@@ -17,20 +17,14 @@ def split_list(option: str, value: str | None, cast=str) -> list | None:
     items = [v.strip() for v in str(value).split(",") if v.strip()]
     if not items:
         raise UsageError(f"{option} is empty", f"pass a comma list, e.g. {option} 0.5,1,1.5")
-    try:
-        return [cast(v) for v in items]
-    except ValueError:
-        bad = next(v for v in items if not _casts(cast, v))
-        raise UsageError(f"{option}: {bad!r} is not a number",
-                         f"pass a comma list of numbers, e.g. {option} 0.5,1,1.5") from None
-
-
-def _casts(cast, v: str) -> bool:
-    try:
-        cast(v)
-        return True
-    except ValueError:
-        return False
+    out = []
+    for v in items:
+        try:
+            out.append(cast(v))
+        except ValueError:
+            raise UsageError(f"{option}: {v!r} is not a number",
+                             f"pass a comma list of numbers, e.g. {option} 0.5,1,1.5") from None
+    return out
 
 
 def check_format(fmt: str) -> None:
@@ -88,7 +82,9 @@ def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: st
     return report
 
 
-def emit(report: dict, fmt: str, out_dir: str) -> None:
+def emit(report: dict, fmt: str, out_dir: str, table=None) -> None:
+    """The report on stdout: JSON, or a rich table (`table(report)`, by default the summary)
+    followed by where the report was written."""
     if fmt == "json":
         sys.stdout.write(json.dumps(report) + "\n")
     elif fmt == "table":
@@ -96,4 +92,9 @@ def emit(report: dict, fmt: str, out_dir: str) -> None:
 
         from ..report import print_summary
 
-        print_summary(report, Console(), out_dir)
+        if table is None:
+            print_summary(report, Console(), out_dir)
+        else:
+            console = Console()
+            console.print(table(report))
+            console.print(f"report: {out_dir}/report.md")

@@ -56,14 +56,11 @@ def spectrum(
 
     States the seeds' condition: σ_max(W_hh) below 1 makes a tanh RNN's gradients vanish.
     """
-    import json
-    import sys
-
     from ..config import resolve
     from ..io.schema import build_report, spectrum_record
     from ..io.store import prepare_out_dir, write_report_folder
     from ..pipeline import load_params
-    from ._common import check_format
+    from ._common import check_format, emit
 
     check_format(format)
     cfg = resolve(dict(arch=arch, hidden=hidden, input_size=input_size, layers=layers,
@@ -72,11 +69,4 @@ def spectrum(
     out_dir = prepare_out_dir(out, "spectrum", force=force)
     report = build_report("spectrum", [spectrum_record(cfg, load_params(cfg))])
     write_report_folder(out_dir, report, plots=not no_plots)
-    if format == "json":
-        sys.stdout.write(json.dumps(report) + "\n")
-    elif format == "table":
-        from rich.console import Console
-
-        console = Console()
-        console.print(_table(report["runs"][0]))
-        console.print(f"report: {out_dir}/report.md")
+    emit(report, format, str(out_dir), table=lambda r: _table(r["runs"][0]))

@@ -29,9 +29,8 @@ def regime(gain: float | None, steps: int) -> str | None:
 
 def memory_horizon(log_norm: np.ndarray) -> int | None:
     """Steps back from T until ‖P_t‖ < 1e-3; None if it never drops that low."""
-    T = len(log_norm) - 1
     below = np.nonzero(log_norm[::-1] < HORIZON_LOG10)[0]
-    return int(below[0]) if below.size and below[0] <= T else None
+    return int(below[0]) if below.size else None
 
 
 def first_nonfinite_step(nonfinite: np.ndarray) -> int | None:

@@ -44,7 +44,7 @@ def json_safe(obj: Any) -> Any:
     return obj
 
 
-def _per_sequence_series(cfg: Config, params: dict, aux: dict, prop) -> dict[str, np.ndarray]:
+def _per_sequence_series(cfg: Config, sigma_max: float, aux: dict, prop) -> dict[str, np.ndarray]:
     """Every series as a (B, n) array, or None where it does not apply."""
     deriv = aux["deriv"]
     one_layer_rnn = cfg.arch == "rnn" and cfg.layers == 1
@@ -58,8 +58,7 @@ def _per_sequence_series(cfg: Config, params: dict, aux: dict, prop) -> dict[str
         "log10_cell_path_norm": None,
     }
     if one_layer_rnn:
-        sigma = float(np.linalg.norm(params["weight_hh_l0"], 2))
-        out["log10_seed_bound"] = np.stack([saturation.seed_bound(d, sigma) for d in deriv])
+        out["log10_seed_bound"] = np.stack([saturation.seed_bound(d, sigma_max) for d in deriv])
         out["log10_activation_deriv_product"] = np.stack(
             [saturation.activation_deriv_product(d) for d in deriv])
     if cfg.arch == "lstm":
@@ -120,7 +119,9 @@ def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
 def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
                lyapunov=None) -> dict:
     """One entry of `runs` in the report (see SPEC.md), JSON-safe."""
-    per_seq = _per_sequence_series(cfg, params, aux, prop)
+    spectra = _spectra(cfg, params)
+    # σ_max of layer 0's W_hh (one SVD, shared with the spectrum): the seeds' bound needs it
+    per_seq = _per_sequence_series(cfg, spectra["singular_values"][0], aux, prop)
     _mask_after_nonfinite(per_seq, nonfinite)
     series, series_std = _aggregate(cfg, per_seq)
     summary = fit.summarize(series["log10_jacobian_norm"], nonfinite)
@@ -130,7 +131,7 @@ def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
         "config": cfg.to_dict(),
         "state_size": cfg.state_size,
         "series": series,
-        "spectrum": _spectra(cfg, params),
+        "spectrum": spectra,
         "summary": summary,
         # natural log per step, largest first, averaged over the batch
         "lyapunov": None if lyapunov is None else np.mean(lyapunov, axis=0),
