@@ -75,8 +75,9 @@ def write_report_folder(out_dir: Path, report: dict, *, plots: bool = True) -> l
 
     **Returns:** the figure paths relative to `out_dir`.
     """
-    from ..report import render_html, render_markdown, render_series_csv, write_plots
+    from ..report import renderers
 
+    render_series_csv, write_plots, render_markdown, render_html = renderers(report)
     out_dir = Path(out_dir)
     atomic_write_text(out_dir / "series.csv", render_series_csv(report))
     rel: list[str] = []
