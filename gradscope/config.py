@@ -23,6 +23,8 @@ ACTIVATIONS = ("tanh", "relu", "linear")
 INITS = ("gaussian", "orthogonal", "identity", "xavier", "pytorch", "textbook")
 GRU_VARIANTS = ("pytorch", "cho")
 NORMS = ("spectral", "frobenius")
+DIRECTIONS = ("forward", "backward")
+DROPOUT_MODES = ("variational", "naive")
 LOSSES = ("sum", "batch_mean")
 FORMATS = ("table", "json", "none")
 
@@ -40,6 +42,10 @@ class Config:
     steps: int = 100
     layers: int = 1
     residual: bool = False
+    bidirectional: bool = False
+    direction: str = "forward"
+    dropout: float = 0.0
+    dropout_mode: str = "variational"
     activation: str = "tanh"
     init: str = "gaussian"
     scale: float = 1.0
@@ -70,6 +76,22 @@ class Config:
         """Size S of the (stacked) state whose Jacobian is taken."""
         return self.layers * self.layer_state_size
 
+    @property
+    def context_size(self) -> int:
+        """Extra inputs of a bidirectional stack: the other direction's output of every layer
+        but the top one (held fixed while this direction is differentiated)."""
+        return (self.layers - 1) * self.hidden if self.bidirectional else 0
+
+    @property
+    def mask_size(self) -> int:
+        """Extra inputs carrying the dropout mask on each layer's recurrent h."""
+        return self.layers * self.hidden if self.dropout > 0 else 0
+
+    @property
+    def step_input_size(self) -> int:
+        """Width of the vector one step reads: x, then context, then dropout mask."""
+        return self.input_size + self.context_size + self.mask_size
+
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d.pop("extra")
@@ -94,7 +116,17 @@ class Config:
             parts.append(f"scale {self.scale:g}")
         if self.layers > 1:
             parts.append(f"{self.layers} layers" + (" residual" if self.residual else ""))
+        if self.dropout > 0:
+            parts.append(f"{self.dropout_mode} dropout {self.dropout:g}")
+        if self.bidirectional:
+            parts.append(self.direction)
         return " · ".join(parts)
+
+    def directions(self) -> list[Config]:
+        """The configs to analyse: both directions of a bidirectional network, else itself."""
+        if not self.bidirectional:
+            return [self]
+        return [dataclasses.replace(self, direction=d) for d in DIRECTIONS]
 
 
 # Presets fill options the user did not give. `dlfs2` is "Deep Learning from Scratch 2",
@@ -144,6 +176,8 @@ def validate(cfg: Config) -> Config:
     _choice("gru_variant", cfg.gru_variant, GRU_VARIANTS)
     _choice("norm", cfg.norm, NORMS)
     _choice("loss", cfg.loss, LOSSES)
+    _choice("direction", cfg.direction, DIRECTIONS)
+    _choice("dropout_mode", cfg.dropout_mode, DROPOUT_MODES)
     for name in ("hidden", "input_size", "steps", "layers", "batch"):
         _positive(name, getattr(cfg, name))
     _positive("lyapunov", cfg.lyapunov, minimum=0)
@@ -157,6 +191,15 @@ def validate(cfg: Config) -> Config:
         if not isinstance(v, (int, float)) or not math.isfinite(v):
             raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {v!r}",
                              f"pass e.g. --{name.replace('_', '-')} 1.0")
+    if not isinstance(cfg.dropout, (int, float)) or not 0 <= cfg.dropout < 1:
+        raise UsageError(f"--dropout must be in [0, 1), got {cfg.dropout!r}",
+                         "pass the probability of dropping a unit, e.g. --dropout 0.3")
+    if cfg.direction == "backward" and not cfg.bidirectional:
+        raise UsageError("direction 'backward' needs a bidirectional network",
+                         "add --bidirectional")
+    if cfg.residual and cfg.bidirectional:
+        raise UsageError("--residual and --bidirectional cannot be combined",
+                         "a bidirectional layer's input (2H) and output (H) differ in size; drop one")
     if cfg.residual and cfg.layers < 3:
         raise UsageError("--residual needs --layers 3 or more",
                          "skips join layer k's input to its output from layer 1 up; add layers")

@@ -34,19 +34,20 @@ def configure_jax() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
+STEP_FIELDS = ("arch", "activation", "gru_variant", "layers", "hidden", "input_size",
+               "residual", "bidirectional")  # a dropout mask shows in the input width
+
+
 @cache
-def _step_for(arch: str, activation: str, gru_variant: str, layers: int, hidden: int,
-              residual: bool):
+def _step_for(key: tuple):
     # One step function object per cell shape, so jit caches hit across runs.
     from .cells import make_step
 
-    return make_step(Config(arch=arch, activation=activation, gru_variant=gru_variant,
-                            layers=layers, hidden=hidden, residual=residual))
+    return make_step(Config(**dict(key)))
 
 
 def step_for(cfg: Config):
-    return _step_for(cfg.arch, cfg.activation, cfg.gru_variant, cfg.layers, cfg.hidden,
-                     cfg.residual)
+    return _step_for(tuple((f, getattr(cfg, f)) for f in STEP_FIELDS))
 
 
 def load_params(cfg: Config) -> dict[str, np.ndarray]:
@@ -57,7 +58,7 @@ def load_params(cfg: Config) -> dict[str, np.ndarray]:
         sd = weights.read_state_dict(cfg.weights)
         return weights.check_params(sd, arch=cfg.arch, hidden=cfg.hidden,
                                     input_size=cfg.input_size, layers=cfg.layers,
-                                    source=cfg.weights)
+                                    bidirectional=cfg.bidirectional, source=cfg.weights)
     from .cells import init_params
 
     return init_params(cfg)
@@ -96,12 +97,38 @@ def make_h0(cfg: Config) -> np.ndarray:
     return np.broadcast_to(h0, (B, S)).astype(np.float64)
 
 
+def make_masks(cfg: Config) -> np.ndarray:
+    """Dropout masks on each layer's recurrent h, (B, T, L·H), scaled by 1/(1-p) (inverted
+    dropout, as in training): one mask for all steps (`variational`, Gal & Ghahramani) or a
+    new one per step (`naive`)."""
+    B, T, n = cfg.batch, cfg.steps, cfg.mask_size
+    rng = np.random.default_rng([cfg.seed, 4])
+    keep = rng.random((B, 1 if cfg.dropout_mode == "variational" else T, n)) >= cfg.dropout
+    return np.broadcast_to(keep / (1.0 - cfg.dropout), (B, T, n))
+
+
+def step_inputs(cfg: Config, params: dict, xs: np.ndarray, h0: np.ndarray) -> np.ndarray:
+    """What the analysed step reads at each of its steps, (B, T, `cfg.step_input_size`):
+    the inputs in the direction's time order, the other direction's lower-layer outputs
+    (bidirectional) and the dropout masks (see `cells.make_step`)."""
+    parts = [xs]
+    if cfg.context_size:
+        from .dynamics.directions import other_direction_outputs
+
+        parts.append(np.asarray(other_direction_outputs(cfg, params, xs, h0), np.float64))
+    if cfg.direction == "backward":
+        parts = [p[:, ::-1] for p in parts]
+    if cfg.mask_size:
+        parts.append(make_masks(cfg))
+    return np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+
+
 def check_memory(cfg: Config, runs: int = 1) -> None:
     """Refuse, before allocating, a forward pass whose states and aux cannot fit."""
     from .dynamics.propagate import available_memory_bytes
 
     itemsize = 8 if cfg.x64 else 4
-    per_step = cfg.state_size + 3 * cfg.layers * cfg.hidden + cfg.input_size
+    per_step = cfg.state_size + 3 * cfg.layers * cfg.hidden + cfg.step_input_size
     need = 2 * runs * cfg.batch * (cfg.steps + 1) * per_step * itemsize
     avail = available_memory_bytes()
     if need > avail // 2:
@@ -138,7 +165,7 @@ def shape_key(cfg: Config) -> tuple:
     # Weights, inputs and initial states all carry a leading run axis, so configs may differ
     # in any of the options that only choose their values.
     weightless = {"init", "scale", "forget_bias", "weights", "preset", "extra", "seed",
-                  "inputs", "h0"}
+                  "inputs", "h0", "direction"}
     return tuple((k, v) for k, v in sorted(cfg.to_dict().items()) if k not in weightless)
 
 
@@ -158,6 +185,14 @@ def analyze_group(cfgs: list[Config], *, progress=None) -> list[dict]:
         return _analyze_group(cfgs, progress)
 
 
+def jax_tree(tree, dtype):
+    """numpy arrays (or a dict of them) as jax arrays of `dtype`."""
+    import jax
+    import jax.numpy as jnp
+
+    return jax.tree.map(lambda a: jnp.asarray(a, dtype), tree)
+
+
 def _stack(arrays: list[np.ndarray], dtype):
     import jax.numpy as jnp
 
@@ -174,11 +209,18 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     cfg, R = cfgs[0], len(cfgs)
     dtype = jnp.float64 if cfg.x64 else jnp.float32
     check_memory(cfg, R)
-    params_np = [load_params(c) for c in cfgs]
+    from .cells import direction_params
+
+    full = [load_params(c) for c in cfgs]
+    params_np = [direction_params(c, p) for c, p in zip(cfgs, full, strict=True)]
     params = {k: _stack([p[k] for p in params_np], dtype) for k in params_np[0]}
-    xs_np = [make_inputs(c) for c in cfgs]
-    xs = _stack(xs_np, dtype)
-    s0 = _stack([make_h0(c) for c in cfgs], dtype)
+    h0s = [make_h0(c) for c in cfgs]
+    raw = [make_inputs(c) for c in cfgs]
+    xs = _stack([step_inputs(c, jax_tree(p, dtype), x, jax_tree(h, dtype))
+                 for c, p, x, h in zip(cfgs, full, raw, h0s, strict=True)], dtype)
+    # the inputs in the analysed direction's time order (for the mean-field theory)
+    xs_np = [x[:, ::-1] if c.direction == "backward" else x for c, x in zip(cfgs, raw, strict=True)]
+    s0 = _stack(h0s, dtype)
     step = step_for(cfg)
 
     fwd, compile_s = compiled(_forward_jit(), (step,), params, s0, xs)

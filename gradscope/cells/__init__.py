@@ -7,6 +7,6 @@ state: the candidate pre-activation `pre`, its derivative `deriv`, and the LSTM 
 """
 
 from ._init import init_params
-from ._stack import make_step, split_layers
+from ._stack import direction_params, make_step, split_layers
 
-__all__ = ["init_params", "make_step", "split_layers"]
+__all__ = ["direction_params", "init_params", "make_step", "split_layers"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 import jax.numpy as jnp
+import numpy as np
 
 from ..config import Config
 from ._cells import gru_cho_layer, gru_layer, lstm_layer, rnn_layer
@@ -32,25 +33,59 @@ def split_layers(params: dict, layers: int) -> list[dict]:
     ]
 
 
+def direction_params(cfg: Config, params: dict) -> dict:
+    """The parameters of the direction `cfg` analyses, under the plain (forward) names.
+
+    A bidirectional layer k ≥ 1 reads `[h_fwd; h_bwd]` of the layer below (PyTorch). The step
+    reads its own direction first (`[own; other]`), so the backward direction's `weight_ih`
+    columns are swapped here; a unidirectional network's params come back as they are.
+    """
+    if not cfg.bidirectional:
+        return params
+    suffix = "_reverse" if cfg.direction == "backward" else ""
+    H, out = cfg.hidden, {}
+    for k in range(cfg.layers):
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            out[f"{name}_l{k}"] = params[f"{name}_l{k}{suffix}"]
+        if suffix and k > 0:
+            w = out[f"weight_ih_l{k}"]
+            out[f"weight_ih_l{k}"] = np.concatenate([w[:, H:], w[:, :H]], axis=1)
+    return out
+
+
 def make_step(cfg: Config):
     """Build `step(params, s, x) -> (s', aux)` over the stacked state of `cfg.layers` layers.
 
     Layer k > 0 reads the new hidden output `h` of layer k - 1 at the same time step. With
     `cfg.residual`, layer k ≥ 1 passes up `h_k + (its own input)` (a skip connection; layer 0
     cannot, its input has size D). `aux` entries are concatenated over layers.
+
+    The step's input vector is `[x; context; mask]` (`cfg.step_input_size`): for a
+    bidirectional network, layer k ≥ 1 also reads the other direction's output of layer k - 1
+    (`context`, H per layer below the top); with `--dropout`, the recurrent `h` of every layer
+    is multiplied by its `mask` (H per layer, already scaled by 1/(1-p)) before the step, so
+    the mask is a constant of the Jacobian, as it is of the backward pass in training.
     """
     one = layer_fn(cfg)
     L, H, width, residual = cfg.layers, cfg.hidden, cfg.layer_state_size, cfg.residual
+    D, C = cfg.input_size, cfg.context_size
 
-    def step(params, s, x):
+    def step(params, s, x_full):
         layer_params = split_layers(params, L)
+        x, context, mask = x_full[:D], x_full[D : D + C], x_full[D + C :]
         new, auxes = [], []
         inp = x
         for k in range(L):
-            s_k, aux = one(layer_params[k], s[k * width : (k + 1) * width], inp)
+            s_k = s[k * width : (k + 1) * width]
+            if mask.shape[0]:  # only h; an LSTM's cell c is not masked
+                s_k = s_k.at[:H].multiply(mask[k * H : (k + 1) * H])
+            s_k, aux = one(layer_params[k], s_k, inp)
             new.append(s_k)
             auxes.append(aux)
-            inp = s_k[:H] + inp if residual and k > 0 else s_k[:H]
+            if C:
+                inp = jnp.concatenate([s_k[:H], context[k * H : (k + 1) * H]])
+            else:
+                inp = s_k[:H] + inp if residual and k > 0 else s_k[:H]
         aux = {key: jnp.concatenate([a[key] for a in auxes]) for key in auxes[0]}
         return jnp.concatenate(new), aux
 

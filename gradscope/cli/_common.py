@@ -66,6 +66,7 @@ def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: st
     from ..pipeline import analyze_group, configure_jax, shape_key
 
     configure_jax()
+    configs = [d for cfg in configs for d in cfg.directions()]
     groups: dict[tuple, list[int]] = {}
     for i, cfg in enumerate(configs):
         groups.setdefault(shape_key(cfg), []).append(i)

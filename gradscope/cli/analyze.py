@@ -17,6 +17,9 @@ def analyze(
     steps: o.Steps = None,
     layers: o.Layers = None,
     residual: o.Residual = False,
+    bidirectional: o.Bidirectional = False,
+    dropout: o.Dropout = None,
+    dropout_mode: o.DropoutMode = None,
     activation: o.Activation = None,
     init: o.Init = None,
     scale: o.Scale = None,
@@ -50,7 +53,8 @@ def analyze(
 
     check_format(format)
     explicit = dict(arch=arch, hidden=hidden, input_size=input_size, steps=steps, layers=layers,
-                    residual=residual or None,
+                    residual=residual or None, bidirectional=bidirectional or None,
+                    dropout=dropout, dropout_mode=dropout_mode,
                     activation=activation, init=init, scale=scale, forget_bias=forget_bias,
                     gru_variant=gru_variant, inputs=inputs, h0=h0, batch=batch, seed=seed,
                     weights=weights, x64=x64 or None, norm=norm, lyapunov=lyapunov)

@@ -15,7 +15,17 @@ ArchList = Annotated[str | None, typer.Option(
 InitList = Annotated[str | None, typer.Option(
     "--init", help="comma list of inits (default: gaussian)", rich_help_panel=o.MODEL)]
 ScaleList = Annotated[str | None, typer.Option(
-    "--scale", "-s", help="comma list of W_hh gains (default: 0.5,1,1.5)", rich_help_panel=o.MODEL)]
+    "--scale", "-s", help="comma list of W_hh gains (default: 0.5,1,1.5; 1 next to --weights)",
+    rich_help_panel=o.MODEL)]
+WeightsList = Annotated[str | None, typer.Option(
+    "--weights", help="comma list of state_dict files (.npz, .safetensors, .pt): one run each; "
+    "with --init, the same architecture at those inits runs beside them", rich_help_panel=o.MODEL)]
+DropoutList = Annotated[str | None, typer.Option(
+    "--dropout", help="comma list of dropout probabilities on the recurrent h (default: 0)",
+    rich_help_panel=o.MODEL)]
+DropoutModeList = Annotated[str | None, typer.Option(
+    "--dropout-mode", help="comma list of variational, naive (default: variational)",
+    rich_help_panel=o.MODEL)]
 
 
 def compare(
@@ -28,6 +38,10 @@ def compare(
     steps: o.Steps = None,
     layers: o.Layers = None,
     residual: o.Residual = False,
+    bidirectional: o.Bidirectional = False,
+    dropout: DropoutList = None,
+    dropout_mode: DropoutModeList = None,
+    weights: WeightsList = None,
     activation: o.Activation = None,
     forget_bias: o.ForgetBias = None,
     gru_variant: o.GruVariant = None,
@@ -42,25 +56,44 @@ def compare(
     no_plots: o.NoPlots = False,
     force: o.Force = False,
 ) -> None:
-    """Compare architectures, inits and scales side by side on the same inputs.
+    """Compare architectures, inits, scales and remedies side by side on the same inputs.
 
     One run per combination (the cartesian product of the comma lists); runs that differ
     only in their weights are computed in one vmapped call. One table ranked by memory
-    horizon, overlaid plots and one report.
+    horizon, overlaid plots and one report. `--weights a.pt,b.pt --init pytorch` compares
+    trained weights with the same architecture at init.
     """
     from ..config import resolve
     from ._common import check_format, run_configs, split_list
 
     check_format(format)
-    archs = split_list("--arch", arch) or ["rnn", "lstm", "gru"]
-    inits = split_list("--init", init) or [None]
-    scales = split_list("--scale", scale, float) or [0.5, 1.0, 1.5]
+    files = split_list("--weights", weights) or []
+    variants = [{"dropout": p, "dropout_mode": m if p else None}
+                for p in split_list("--dropout", dropout, float) or [None]
+                for m in split_list("--dropout-mode", dropout_mode) or [None]]
+    variants = [v for i, v in enumerate(variants) if v not in variants[:i]]  # p = 0: one mode
     shared = dict(hidden=hidden, input_size=input_size, steps=steps, layers=layers,
-                    residual=residual or None,
+                  residual=residual or None, bidirectional=bidirectional or None,
                   forget_bias=forget_bias, gru_variant=gru_variant, inputs=inputs, h0=h0,
                   batch=batch, seed=seed, x64=x64 or None, norm=norm)
     configs = []
-    for a, i, s in itertools.product(archs, inits, scales):
+    for f, v in itertools.product(files, variants):
+        configs.append(resolve({**shared, **v, "arch": arch, "activation": activation,
+                                "weights": f}))
+    if files:
+        # the architecture and sizes of the (first) file, at the inits asked for beside it
+        first = configs[0]
+        shared.update(hidden=first.hidden, input_size=first.input_size, layers=first.layers,
+                      bidirectional=first.bidirectional or None)
+        archs = [first.arch] if init else []
+        default_scales = [1.0]
+    else:
+        archs = split_list("--arch", arch) or ["rnn", "lstm", "gru"]
+        default_scales = [0.5, 1.0, 1.5]
+    inits = split_list("--init", init) or [None]
+    scales = split_list("--scale", scale, float) or default_scales
+    for a, i, s, v in itertools.product(archs, inits, scales, variants):
         act = activation if a == "rnn" else None
-        configs.append(resolve({**shared, "arch": a, "init": i, "scale": s, "activation": act}))
+        configs.append(resolve({**shared, **v, "arch": a, "init": i, "scale": s,
+                                "activation": act}))
     run_configs("compare", configs, out=out, fmt=format, no_plots=no_plots, force=force)

@@ -60,3 +60,12 @@ Force = Annotated[bool, typer.Option("--force", help="overwrite a finished repor
 Residual = Annotated[bool, typer.Option(
     "--residual", help="skip connections between stacked layers (from layer 1 up)",
     rich_help_panel=MODEL)]
+Bidirectional = Annotated[bool, typer.Option(
+    "--bidirectional", help="two directions (PyTorch's _reverse tensors); each is analysed and "
+    "reported as its own run", rich_help_panel=MODEL)]
+Dropout = Annotated[float | None, typer.Option(
+    "--dropout", help="probability p of dropping a unit of the recurrent h (mask held fixed "
+    "while differentiating, kept units scaled by 1/(1-p)) (default: 0)", rich_help_panel=MODEL)]
+DropoutMode = Annotated[str | None, typer.Option(
+    "--dropout-mode", help="variational (one mask for all steps) or naive (a new mask per "
+    "step) (default: variational)", rich_help_panel=MODEL)]

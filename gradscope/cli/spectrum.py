@@ -35,6 +35,12 @@ def _table(run: dict):
     return table
 
 
+def _tables(runs: list[dict]):
+    from rich.console import Group
+
+    return Group(*(_table(r) for r in runs))
+
+
 def spectrum(
     *,
     arch: o.Arch = None,
@@ -47,6 +53,7 @@ def spectrum(
     gru_variant: o.GruVariant = None,
     seed: o.Seed = None,
     weights: o.Weights = None,
+    bidirectional: o.Bidirectional = False,
     out: o.Out = None,
     format: o.Format = "table",
     no_plots: o.NoPlots = False,
@@ -56,6 +63,7 @@ def spectrum(
 
     States the seeds' condition: σ_max(W_hh) below 1 makes a tanh RNN's gradients vanish.
     """
+    from ..cells import direction_params
     from ..config import resolve
     from ..io.schema import build_report, spectrum_record
     from ..io.store import prepare_out_dir, write_report_folder
@@ -65,8 +73,10 @@ def spectrum(
     check_format(format)
     cfg = resolve(dict(arch=arch, hidden=hidden, input_size=input_size, layers=layers,
                        init=init, scale=scale, forget_bias=forget_bias, gru_variant=gru_variant,
-                       seed=seed, weights=weights))
+                       seed=seed, weights=weights, bidirectional=bidirectional or None))
     out_dir = prepare_out_dir(out, "spectrum", force=force)
-    report = build_report("spectrum", [spectrum_record(cfg, load_params(cfg))])
+    params = load_params(cfg)
+    runs = [spectrum_record(d, direction_params(d, params)) for d in cfg.directions()]
+    report = build_report("spectrum", runs)
     write_report_folder(out_dir, report, plots=not no_plots)
-    emit(report, format, str(out_dir), table=lambda r: _table(r["runs"][0]))
+    emit(report, format, str(out_dir), table=lambda r: _tables(r["runs"]))

@@ -47,7 +47,8 @@ def json_safe(obj: Any) -> Any:
 def _per_sequence_series(cfg: Config, sigma_max: float, aux: dict, prop) -> dict[str, np.ndarray]:
     """Every series as a (B, n) array, or None where it does not apply."""
     deriv = aux["deriv"]
-    one_layer_rnn = cfg.arch == "rnn" and cfg.layers == 1
+    # the seeds' bound is about the plain one-layer RNN (a dropout mask scales J_t by 1/(1-p))
+    one_layer_rnn = cfg.arch == "rnn" and cfg.layers == 1 and cfg.dropout == 0
     out: dict[str, Any] = {
         "log10_jacobian_norm": prop.jacobian_norm.copy(),
         "log10_local_norm": prop.local_norm.copy(),
@@ -110,7 +111,7 @@ def _spectra(cfg: Config, params: dict) -> dict:
 
 
 def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
-    if cfg.arch != "rnn" or cfg.layers != 1:
+    if cfg.arch != "rnn" or cfg.layers != 1 or cfg.dropout > 0:
         return None
     drive = xs @ params["weight_ih_l0"].T + params["bias_ih_l0"] + params["bias_hh_l0"]
     return theory.theory_gain_per_step(cfg.activation, params["weight_hh_l0"], drive)

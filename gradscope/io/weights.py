@@ -192,14 +192,13 @@ def _read_any(path: str) -> dict[str, np.ndarray]:
 
 
 def _select(path: str, raw: dict[str, Any]) -> dict[str, tuple[str, Any]]:
-    """stripped name -> (original key, array) of the forward-direction recurrent tensors."""
+    """stripped name -> (original key, array) of the recurrent tensors (`_reverse` kept)."""
     found, prefixes = {}, set()
     for key, arr in raw.items():
         m = RNN_KEY.match(key)
         if m:
             prefixes.add(m["prefix"])
-            if not m["reverse"]:
-                found[m["name"]] = (key, arr)
+            found[m["name"] + (m["reverse"] or "")] = (key, arr)
     if len(prefixes) > 1:
         shown = ", ".join(repr(p) for p in sorted(prefixes))
         raise UsageError(f"{path} holds recurrent tensors under several prefixes: {shown}",
@@ -230,8 +229,8 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
     Keys are kept when they end with a PyTorch RNN name (`weight_ih_l0`, `bias_hh_l1`, …);
     the common prefix (`rnn.`, `model.encoder.lstm.`, `module.`) is stripped; other keys
-    (`fc.weight`) are ignored and `_reverse` tensors (second direction of a bidirectional
-    layer) are dropped.
+    (`fc.weight`) are ignored; the `_reverse` tensors of a bidirectional network are kept
+    under their names (`weight_hh_l0_reverse`).
 
     **Arguments:**
 
@@ -252,8 +251,9 @@ def infer_sizes(sd: dict[str, np.ndarray]) -> dict[str, Any]:
 
     - `sd`: name -> array, as returned by `read_state_dict`.
 
-    **Returns:** `{"arch", "hidden", "input_size", "layers"}`; `layers` counts the consecutive
-    `weight_hh_l{k}` from k = 0.
+    **Returns:** `{"arch", "hidden", "input_size", "layers", "bidirectional"}`; `layers`
+    counts the consecutive `weight_hh_l{k}` from k = 0; `bidirectional` is whether the file
+    holds `_reverse` tensors.
     """
     for key in ("weight_hh_l0", "weight_ih_l0"):
         if key not in sd or np.ndim(sd[key]) != 2:
@@ -268,50 +268,58 @@ def infer_sizes(sd: dict[str, np.ndarray]) -> dict[str, Any]:
     while f"weight_hh_l{layers}" in sd:
         layers += 1
     return {"arch": by_gates[rows // H], "hidden": int(H),
-            "input_size": int(np.shape(sd["weight_ih_l0"])[1]), "layers": layers}
+            "input_size": int(np.shape(sd["weight_ih_l0"])[1]), "layers": layers,
+            "bidirectional": any(k.endswith("_reverse") for k in sd)}
 
 
-def expected_shapes(*, arch: str, hidden: int, input_size: int, layers: int
-                    ) -> dict[str, tuple[int, ...]]:
+def expected_shapes(*, arch: str, hidden: int, input_size: int, layers: int,
+                    bidirectional: bool = False) -> dict[str, tuple[int, ...]]:
     """PyTorch name -> shape of every parameter of a stacked `arch` network.
 
     **Arguments:**
 
     - `arch`: `rnn`, `lstm` or `gru`; `hidden`, `input_size`, `layers`: H, D and the depth.
+    - `bidirectional`: add the `_reverse` tensors; layers k ≥ 1 then read 2H inputs.
 
     **Returns:** an ordered dict, layer by layer: `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
     """
     G = GATES[arch]
     shapes = {}
+    directions = ("", "_reverse") if bidirectional else ("",)
     for k in range(layers):
-        shapes[f"weight_ih_l{k}"] = (G * hidden, input_size if k == 0 else hidden)
-        shapes[f"weight_hh_l{k}"] = (G * hidden, hidden)
-        shapes[f"bias_ih_l{k}"] = (G * hidden,)
-        shapes[f"bias_hh_l{k}"] = (G * hidden,)
+        d_in = input_size if k == 0 else hidden * len(directions)
+        for sfx in directions:
+            shapes[f"weight_ih_l{k}{sfx}"] = (G * hidden, d_in)
+            shapes[f"weight_hh_l{k}{sfx}"] = (G * hidden, hidden)
+            shapes[f"bias_ih_l{k}{sfx}"] = (G * hidden,)
+            shapes[f"bias_hh_l{k}{sfx}"] = (G * hidden,)
     return shapes
 
 
 def check_params(sd: dict[str, np.ndarray], *, arch: str, hidden: int, input_size: int,
-                 layers: int, source: str = "weights") -> dict[str, np.ndarray]:
+                 layers: int, bidirectional: bool = False, source: str = "weights"
+                 ) -> dict[str, np.ndarray]:
     """Exactly the tensors an `(arch, hidden, input_size, layers)` network needs, shapes checked.
 
     **Arguments:**
 
     - `sd`: name -> array (prefix already stripped).
-    - `arch`, `hidden`, `input_size`, `layers`: the network the tensors must fit.
+    - `arch`, `hidden`, `input_size`, `layers`, `bidirectional`: the network the tensors
+      must fit.
     - `source`: the file name used in error messages.
 
     **Returns:** name -> array for every key of `expected_shapes`; a missing bias (PyTorch
     `bias=False`) is zeros. Raises `UsageError` naming the key and both shapes otherwise.
     """
-    what = f"a {layers}-layer {arch} with H = {hidden}, D = {input_size}"
+    what = (f"a {layers}-layer {'bidirectional ' if bidirectional else ''}{arch} "
+            f"with H = {hidden}, D = {input_size}")
     out = {}
     for key, shape in expected_shapes(arch=arch, hidden=hidden, input_size=input_size,
-                                      layers=layers).items():
+                                      layers=layers, bidirectional=bidirectional).items():
         if key not in sd:
             if key.startswith("bias"):
-                layer = key.rsplit("_", 1)[1]
-                out[key] = np.zeros(shape, out[f"weight_hh_{layer}"].dtype)
+                out[key] = np.zeros(shape, out[key.replace("bias_ih", "weight_hh")
+                                               .replace("bias_hh", "weight_hh")].dtype)
                 continue
             raise UsageError(f"missing tensor {key!r} in {source}",
                              f"expected shape {shape} for {what}")

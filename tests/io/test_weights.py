@@ -130,7 +130,7 @@ def test_unpadded_header_and_empty_tensor_are_read(tmp_path):
 
 
 @pytest.mark.parametrize("prefix", ["", "rnn.", "model.lstm.", "model.encoder.lstm.", "module."])
-def test_prefix_is_stripped_other_and_reverse_keys_dropped(tmp_path, prefix):
+def test_prefix_is_stripped_other_keys_dropped_reverse_kept(tmp_path, prefix):
     sd = make_sd(layers=2, prefix=prefix)
     sd["fc.weight"] = np.ones((2, 4), np.float32)
     sd["embedding.weight"] = np.ones((10, 3), np.float32)
@@ -138,8 +138,9 @@ def test_prefix_is_stripped_other_and_reverse_keys_dropped(tmp_path, prefix):
     np.savez(tmp_path / "m.npz", **sd)
     got = w.read_state_dict(str(tmp_path / "m.npz"))
     assert set(got) == {f"{n}_l{k}" for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-                        for k in (0, 1)}
+                        for k in (0, 1)} | {"weight_ih_l0_reverse"}
     np.testing.assert_array_equal(got["weight_ih_l0"], sd[f"{prefix}weight_ih_l0"])
+    assert (got["weight_ih_l0_reverse"] == 9.0).all()
     np.testing.assert_array_equal(got["bias_hh_l1"], sd[f"{prefix}bias_hh_l1"])
 
 
@@ -177,8 +178,24 @@ def test_non_numeric_tensor_is_refused(tmp_path):
 @pytest.mark.parametrize("layers", [1, 2])
 def test_infer_sizes(G, arch, layers):
     sd = make_sd(G=G, H=5, D=7, layers=layers)
-    assert w.infer_sizes(sd) == {"arch": arch, "hidden": 5, "input_size": 7, "layers": layers}
+    assert w.infer_sizes(sd) == {"arch": arch, "hidden": 5, "input_size": 7, "layers": layers,
+                                 "bidirectional": False}
     assert w.check_params(sd, arch=arch, hidden=5, input_size=7, layers=layers).keys() == sd.keys()
+
+
+def test_bidirectional_shapes_follow_pytorch():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.GRU(7, 5, num_layers=3, bidirectional=True)
+    sd = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    assert w.infer_sizes(sd) == {"arch": "gru", "hidden": 5, "input_size": 7, "layers": 3,
+                                 "bidirectional": True}
+    shapes = w.expected_shapes(arch="gru", hidden=5, input_size=7, layers=3, bidirectional=True)
+    assert shapes == {k: v.shape for k, v in sd.items()}
+    assert w.check_params(sd, arch="gru", hidden=5, input_size=7, layers=3,
+                          bidirectional=True).keys() == sd.keys()
+    del sd["weight_hh_l2_reverse"]
+    assert_usage(w.check_params, sd, arch="gru", hidden=5, input_size=7, layers=3,
+                 bidirectional=True, match="missing tensor 'weight_hh_l2_reverse'")
 
 
 def test_infer_sizes_refuses_bad_gate_count_and_missing_keys():
