@@ -102,9 +102,12 @@ def test_lyapunov_top_exponent_matches_the_fitted_gain():
 
 
 def test_theory_matches_measured_gain_for_a_wide_tanh_rnn():
-    for scale in (0.8, 1.5):
-        s = analyze(Config(hidden=256, steps=120, scale=scale, seed=1))["summary"]
-        assert s["log10_gain_per_step"] == pytest.approx(s["theory_log10_gain_per_step"], abs=0.03)
+    # H = 512, Gaussian init, both sides of the edge of chaos (χ = 1 near scale 1.9 here).
+    # Measured minus theory is +0.013, +0.010, +0.009, +0.004 (finite-width effects shrink
+    # as the scale grows); the stated tolerance is 0.02 in log10 per step.
+    for scale in (0.8, 1.2, 1.5, 2.0):
+        s = analyze(Config(hidden=512, steps=100, scale=scale, seed=1))["summary"]
+        assert s["log10_gain_per_step"] == pytest.approx(s["theory_log10_gain_per_step"], abs=0.02)
 
 
 def test_values_computed_at_non_finite_states_are_blanked():
