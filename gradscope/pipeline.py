@@ -229,6 +229,7 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     g_T = _stack([_loss_grad_at_T(cfg, cfg.batch, cfg.state_size)] * R, dtype)
     prop = propagate(step, params, states, xs, g_T, norm=cfg.norm, progress=progress)
     lyap = _lyapunov(cfg, step, params, states, xs)
+    depth = _depth(cfg, step, params, states, xs)
     # Only the non-finite flags and the aux values leave the device; not the (T+1, S) states.
     nonfinite = np.asarray(~jnp.isfinite(states).all(axis=-1))
     aux_np = {k: np.asarray(v) for k, v in aux.items()}
@@ -236,8 +237,21 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
     return [run_record(c, params_np[r], xs=xs_np[r], nonfinite=nonfinite[r],
                        aux={k: v[r] for k, v in aux_np.items()}, prop=prop.run(r),
-                       lyapunov=None if lyap is None else lyap[r], timings=timings)
+                       lyapunov=None if lyap is None else lyap[r],
+                       depth=None if depth is None else depth[r], timings=timings)
             for r, c in enumerate(cfgs)]
+
+
+def _depth(cfg: Config, step, params, states, xs):
+    """(R, B, L): mean over sampled steps of log10 ‖∂h^top_t/∂h^k_t‖, for stacks only."""
+    if cfg.layers == 1:
+        return None
+    from .dynamics.depth import depth_norms, sampled_steps
+
+    idx = sampled_steps(cfg.steps)
+    out = depth_norms(step, cfg.layers, cfg.hidden, cfg.layer_state_size, params,
+                      states[:, :, idx], xs[:, :, idx])
+    return np.asarray(out).mean(axis=2)
 
 
 def _lyapunov(cfg: Config, step, params, states, xs):

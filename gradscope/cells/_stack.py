@@ -70,7 +70,9 @@ def make_step(cfg: Config):
     L, H, width, residual = cfg.layers, cfg.hidden, cfg.layer_state_size, cfg.residual
     D, C = cfg.input_size, cfg.context_size
 
-    def step(params, s, x_full):
+    def step(params, s, x_full, kicks=None):
+        # `kicks` (L, H), when given, is added to what each layer passes up (not to its
+        # state): the derivative with respect to it is the depth direction ∂h_top/∂h_k.
         layer_params = split_layers(params, L)
         x, context, mask = x_full[:D], x_full[D : D + C], x_full[D + C :]
         new, auxes = [], []
@@ -82,10 +84,11 @@ def make_step(cfg: Config):
             s_k, aux = one(layer_params[k], s_k, inp)
             new.append(s_k)
             auxes.append(aux)
+            up = s_k[:H] if kicks is None else s_k[:H] + kicks[k]
             if C:
-                inp = jnp.concatenate([s_k[:H], context[k * H : (k + 1) * H]])
+                inp = jnp.concatenate([up, context[k * H : (k + 1) * H]])
             else:
-                inp = s_k[:H] + inp if residual and k > 0 else s_k[:H]
+                inp = up + inp if residual and k > 0 else up
         aux = {key: jnp.concatenate([a[key] for a in auxes]) for key in auxes[0]}
         return jnp.concatenate(new), aux
 

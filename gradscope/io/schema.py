@@ -118,7 +118,7 @@ def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
 
 
 def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
-               lyapunov=None) -> dict:
+               lyapunov=None, depth=None) -> dict:
     """One entry of `runs` in the report (see SPEC.md), JSON-safe."""
     spectra = _spectra(cfg, params)
     # σ_max of layer 0's W_hh (one SVD, shared with the spectrum): the seeds' bound needs it
@@ -138,6 +138,10 @@ def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
         "lyapunov": None if lyapunov is None else np.mean(lyapunov, axis=0),
         "timings": timings,
     }
+    if depth is not None:
+        # stacks only: log10 ‖∂h^top_t/∂h^k_t‖ for k = 0..L-1, averaged over the batch and
+        # over up to 64 evenly spaced steps (`dynamics/depth.py`)
+        run["depth"] = {"log10_norm": np.mean(depth, axis=0)}
     if series_std is not None:
         run["series_std"] = series_std
     return json_safe(run)

@@ -352,9 +352,31 @@ def fig_dlfs2(report: dict):
     return fig
 
 
+def fig_depth_norm(report: dict):
+    """Stacks: log10 ‖∂h^top_t/∂h^k_t‖ against the layer k (the depth direction)."""
+    runs = [r for r in report.get("runs") or [] if r.get("depth")]
+    if not runs:
+        return None
+    fig, ax = _figure(10, 4.2)
+    colors = _colors(len(runs))
+    for i, (run, c) in enumerate(zip(runs, colors, strict=True)):
+        y = as_array(run["depth"]["log10_norm"])
+        ls = "--" if (run.get("config") or {}).get("residual") else "-"
+        ax.plot(np.arange(len(y)), y, ls, marker="o", ms=4, color=c, lw=1.6,
+                gid=f"{i}:depth_norm")
+    ax.axhline(0, color="0.45", lw=0.9, ls=":")
+    _integer_ticks(ax)
+    ax.set(xlabel="layer k (0 = bottom)", ylabel="log10 ‖∂h_top/∂h_k‖ (same step)",
+           title="Down the stack at one step: ‖∂h_top/∂h_k‖ (mean over steps; dashed: residual)")
+    ax.title.set_fontsize(11)
+    ax.grid(alpha=0.3)
+    _legends(ax, runs, colors)
+    return fig
+
+
 FIGURES = {"jacobian_norm": fig_jacobian_norm, "local_norm": fig_local_norm,
            "spectrum": fig_spectrum, "saturation": fig_saturation,
-           "gain_vs_scale": fig_gain_vs_scale, "dlfs2": fig_dlfs2}
+           "gain_vs_scale": fig_gain_vs_scale, "depth_norm": fig_depth_norm, "dlfs2": fig_dlfs2}
 
 
 def write_plots(report: dict, plots_dir: Path) -> list[Path]:

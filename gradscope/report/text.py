@@ -24,6 +24,8 @@ FIGURE_CAPTIONS = {
                 "the unit circle.",
     "saturation": "Share of units whose activation derivative is below 0.1 at each step.",
     "gain_vs_scale": "Gain per step against the scale of W_hh.",
+    "depth_norm": "Down the stack at the same step: log10 ‖∂h_top/∂h_k‖ for each layer k "
+                  "(dashed: with residual connections).",
     "dlfs2": "The figure of Deep Learning from Scratch 2, chapter 6: the gradient norm after "
              "k backward steps.",
 }
@@ -179,6 +181,12 @@ def _other_sentences(run: dict) -> list[str]:
     if run.get("lyapunov"):
         exps = ", ".join(_minus(fmt(x, ".4f")) for x in run["lyapunov"])
         out.append(f"Largest Lyapunov exponents (natural log per step): {exps}.")
+    depth = (run.get("depth") or {}).get("log10_norm")
+    if depth and depth[0] is not None:
+        skip = " (with residual connections)" if (run.get("config") or {}).get("residual") else ""
+        out.append(f"Down the stack{skip}, the top layer's output depends on the bottom "
+                   f"layer's output at the same step with norm 10^{_minus(f'{depth[0]:.2f}')} "
+                   f"on average, across {len(depth) - 1} layers.")
     return out
 
 
