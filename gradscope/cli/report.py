@@ -28,6 +28,25 @@ def _load(folder: str) -> dict:
     return report
 
 
+def _merge(reports: list[dict], folders: list[str]) -> dict:
+    """One report of every run; `train` and `cliff` reports keep their own layout, so they
+    merge only with reports of the same command."""
+    from ..errors import UsageError
+    from ..io.schema import build_report
+    from ..report import OWN_LAYOUT
+
+    commands = {r.get("command") for r in reports}
+    own = commands & set(OWN_LAYOUT)
+    if own and len(commands) > 1:
+        raise UsageError(f"cannot merge {' and '.join(sorted(map(str, commands)))} reports",
+                         f"merge {sorted(own)[0]} folders only with each other")
+    runs = [run for r in reports for run in r["runs"]]
+    extra = {k: v for k, v in reports[0].items()
+             if own and k not in ("schema", "version", "command", "created", "runs")}
+    return build_report(own.pop() if own else "report", runs,
+                        **{**extra, "sources": [str(f) for f in folders]})
+
+
 def report(
     folders: Annotated[list[str], typer.Argument(help="result folders holding report.json")],
     *,
@@ -41,7 +60,6 @@ def report(
     One folder and no --out: its report.md, report.html, series.csv and plots are written
     again from its report.json. Several folders: their runs go into one new report in --out.
     """
-    from ..io.schema import build_report
     from ..io.store import prepare_out_dir, write_report_folder
     from ._common import check_format, emit
 
@@ -50,8 +68,7 @@ def report(
     if len(reports) == 1 and out is None:
         merged, out_dir = reports[0], Path(folders[0])
     else:
-        runs = [run for r in reports for run in r["runs"]]
-        merged = build_report("report", runs, sources=[str(f) for f in folders])
+        merged = _merge(reports, folders)
         out_dir = prepare_out_dir(out, "report", force=force)
     write_report_folder(out_dir, merged, plots=not no_plots)
     emit(merged, format, str(out_dir))
