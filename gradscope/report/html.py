@@ -36,7 +36,7 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 
 # Figures in the order the Markdown report shows them; any others follow by name.
 FIGURE_ORDER = ("jacobian_norm", "local_norm", "spectrum", "saturation", "gain_vs_scale",
-                "depth_norm", "dlfs2")
+                "depth_norm", "heatmaps", "dlfs2")
 
 
 def html_table(header, rows, regime_col: int | None = None) -> str:

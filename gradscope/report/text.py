@@ -24,6 +24,8 @@ FIGURE_CAPTIONS = {
                 "the unit circle.",
     "saturation": "Share of units whose activation derivative is below 0.1 at each step.",
     "gain_vs_scale": "Gain per step against the scale of W_hh.",
+    "heatmaps": "Gain per step and memory horizon over the two options the runs vary most "
+                "along (means over the others).",
     "depth_norm": "Down the stack at the same step: log10 ‖∂h_top/∂h_k‖ for each layer k "
                   "(dashed: with residual connections).",
     "dlfs2": "The figure of Deep Learning from Scratch 2, chapter 6: the gradient norm after "
