@@ -12,6 +12,7 @@ from .analyze import analyze
 from .compare import compare
 from .report import report
 from .spectrum import spectrum
+from .sweep import sweep
 
 app = typer.Typer(
     name="gradscope",
@@ -39,6 +40,7 @@ def _root(
 app.command("analyze")(analyze)
 app.command("compare")(compare)
 app.command("spectrum")(spectrum)
+app.command("sweep")(sweep)
 app.command("report")(report)
 
 

@@ -11,10 +11,34 @@ import typer
 from . import options as o
 
 
+def _load_sweep(folder: Path) -> dict:
+    """A sweep folder's report from its cell files (so unfinished shards merge too)."""
+    from ..errors import UsageError
+    from ..io.schema import build_report
+
+    try:
+        spec = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
+        ids = list(spec["cells"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"cannot read {folder / 'sweep.json'}: {e}",
+                         "rerun the sweep to write it again") from e
+    runs = []
+    for cid in ids:
+        try:
+            runs.append(json.loads((folder / "cells" / f"{cid}.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue  # not done (yet), or done by another shard into another folder
+    return build_report(spec.get("command", "analyze"), runs,
+                        grid={"keys": list(spec.get("grid") or {}), "cells": len(ids),
+                              "missing": len(ids) - len(runs)})
+
+
 def _load(folder: str) -> dict:
     from ..errors import UsageError
     from ..io.schema import SCHEMA
 
+    if (Path(folder) / "sweep.json").is_file():
+        return _load_sweep(Path(folder))
     path = Path(folder) / "report.json"
     if not path.is_file():
         raise UsageError(f"{folder} holds no report.json", "pass a folder written by gradscope")
@@ -40,9 +64,17 @@ def _merge(reports: list[dict], folders: list[str]) -> dict:
     if own and len(commands) > 1:
         raise UsageError(f"cannot merge {' and '.join(sorted(map(str, commands)))} reports",
                          f"merge {sorted(own)[0]} folders only with each other")
-    runs = [run for r in reports for run in r["runs"]]
+    runs, seen = [], set()
+    for run in (run for r in reports for run in r["runs"]):
+        cid = (run.get("cell") or {}).get("id")
+        if cid is None or cid not in seen:  # a sweep cell done by two shards counts once
+            runs.append(run)
+            seen.add(cid)
     extra = {k: v for k, v in reports[0].items()
-             if own and k not in ("schema", "version", "command", "created", "runs")}
+             if (own or k == "grid") and k not in ("schema", "version", "command", "created",
+                                                    "runs")}
+    if "grid" in extra:
+        extra["grid"] = {**extra["grid"], "missing": None}
     return build_report(own.pop() if own else "report", runs,
                         **{**extra, "sources": [str(f) for f in folders]})
 

@@ -1,0 +1,123 @@
+"""`gradscope sweep FILE.toml`: a grid of runs, resumable and shardable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import options as o
+
+
+def _dry_run_table(sweep, todo, done):
+    from rich.table import Table
+
+    from ..sweep import estimate
+
+    table = Table(title=f"{sweep.path}: {len(sweep.cells)} cells ({sweep.command}), "
+                        f"{len(todo)} left here", title_justify="left")
+    for col in ("#", "id", "run", "state", "≈ s", "≈ MiB"):
+        table.add_column(col, justify="right" if col in ("#", "≈ s", "≈ MiB") else "left")
+    total = peak = 0.0
+    todo_ids = {c.id for c in todo}
+    for c in sweep.cells:
+        seconds, memory = estimate(c.config)
+        state = "done" if c.id in done else "to do" if c.id in todo_ids else "other shard"
+        if c.id in todo_ids:
+            total += seconds
+            peak = max(peak, memory)
+        table.add_row(str(c.index), c.id, c.label, state, f"{seconds:.2g}",
+                      f"{memory / 2**20:.3g}")
+    table.caption = (f"estimate for the cells left: ≈ {total:.3g} s of compute (plus compiling "
+                     f"once per shape), ≈ {peak / 2**20:.3g} MiB per cell; rough, from the "
+                     "CPU benchmark")
+    table.caption_justify = "left"
+    return table
+
+
+def sweep(
+    file: Annotated[str, typer.Argument(help="sweep file (.toml): [sweep], [grid], [fixed]")],
+    *,
+    shard: Annotated[str | None, typer.Option(
+        "--shard", help="K/N: do every N-th cell from cell K (0 ≤ K < N), for N machines or "
+        "a job array")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="list the cells with an estimate of time and memory; run nothing")] = False,
+    out: o.Out = None,
+    format: o.Format = "table",
+    no_plots: o.NoPlots = False,
+) -> None:
+    """Run a grid of analyses from a TOML file; stop it any time and start it again.
+
+    Each finished cell is saved in OUT/cells/<id>.json (id: a hash of its resolved config);
+    a restart does only the missing cells. Cells that share shapes run in one vmapped call.
+    When every cell is done, OUT holds one report with summary.csv and heat maps.
+    """
+    from ..errors import UsageError
+    from ..sweep import done_ids, load, parse_shard, shard_cells
+    from ._common import check_format
+
+    check_format(format)
+    k, n = parse_shard(shard)
+    spec = load(file, out=out)
+    out_dir = Path(spec.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir} is a file, not a folder", "choose a folder for the sweep")
+    mine = shard_cells(spec.cells, k, n)
+    done = done_ids(out_dir) if out_dir.is_dir() else set()
+    todo = [c for c in mine if c.id not in done]
+    if dry_run:
+        from rich.console import Console
+
+        Console().print(_dry_run_table(spec, todo, done))
+        return
+    _run(spec, out_dir, mine, done, format)
+    _finish(spec, out_dir, format, no_plots)
+
+
+def _run(spec, out_dir: Path, mine, done, fmt: str) -> None:
+    import json
+
+    from ..errors import UsageError
+    from ..io.store import atomic_write_text
+    from ..pipeline import configure_jax
+    from ..sweep import pending_groups, run_group
+    from ._common import progress_bar
+
+    try:
+        (out_dir / "cells").mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out_dir / "sweep.json", json.dumps({
+            "file": spec.path, "command": spec.command, "grid": spec.grid, "fixed": spec.fixed,
+            "cells": [c.id for c in spec.cells]}, indent=1) + "\n")
+    except OSError as e:
+        raise UsageError(f"cannot write to {out_dir}: {e.strerror or e}",
+                         "choose a writable --out folder") from e
+    configure_jax()
+    todo = pending_groups(mine, done)
+    total, finished = sum(len(g) for g in todo), 0
+    with progress_bar(f"sweep {Path(spec.path).name}", fmt != "json") as update:
+        update(0, total)
+        for group in todo:
+            run_group(out_dir, group)
+            finished += len(group)
+            update(finished, total)
+
+
+def _finish(spec, out_dir: Path, fmt: str, no_plots: bool) -> None:
+    import sys
+
+    from ..io.schema import build_report, device_info
+    from ..io.store import write_report_folder
+    from ..sweep import collect
+    from ._common import emit
+
+    runs, missing = collect(out_dir, spec.cells)
+    report = build_report(spec.command, runs, device=device_info(),
+                          grid={"keys": list(spec.grid), "cells": len(spec.cells),
+                                "missing": len(missing)})
+    write_report_folder(out_dir, report, plots=not no_plots)
+    emit(report, fmt, str(out_dir))
+    if missing:
+        sys.stderr.write(f"{len(missing)} of {len(spec.cells)} cells are not done yet (other "
+                         f"shards?); rerun, or `gradscope report {out_dir}` once they are\n")

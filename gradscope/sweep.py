@@ -1,0 +1,270 @@
+"""Sweeps: a TOML grid of runs, done cell by cell into `cells/<id>.json`, resumable.
+
+A sweep file (SPEC.md, "Sweep file") has `[sweep]` (`command`, `out`), `[grid]` (lists whose
+cartesian product are the cells) and `[fixed]` (options shared by every cell). Every cell is
+resolved and checked before any work starts; an error names the file, the line and the key.
+
+Each finished cell is written atomically to `cells/<id>.json`, `<id>` a stable hash of its
+resolved config, then recorded in `index.jsonl`. The cell files are the truth: a restart
+(after Ctrl-C, SIGKILL or a crash) skips every cell whose file exists and redoes the rest, so
+its results equal an uninterrupted run. Cells that share shapes run in one vmapped call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Config, resolve
+from .errors import UsageError
+
+COMMANDS = ("analyze", "compare")
+TABLES = {"sweep": {"command", "out"}, "grid": None, "fixed": None}
+MAX_GROUP = 64  # cells per vmapped call: bounds the memory of one call and the work lost to a kill
+# Rough cost model for --dry-run: seconds per unit of T·S²·(S + 4·H·G) on this project's CPU
+# reference (LSTM H=256, T=1000: 5.4 s, benchmarks/README.md).
+SECONDS_PER_UNIT = 2.7e-11
+
+
+def _toml():
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of the sweep: its resolved config, its id and its place in the grid."""
+
+    index: int
+    config: Config
+    grid: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return cell_id(self.config)
+
+    @property
+    def label(self) -> str:
+        """The grid values that make this cell, e.g. `arch lstm · scale 0.5 · seed 2`."""
+        return " · ".join(f"{k} {v}" for k, v in self.grid.items()) or self.config.label()
+
+
+@dataclass(frozen=True)
+class Sweep:
+    path: str
+    command: str
+    out: str
+    grid: dict[str, list]
+    fixed: dict[str, Any]
+    cells: list[Cell]
+
+
+def cell_id(cfg: Config) -> str:
+    """A stable hash of every resolved option (16 hex digits)."""
+    text = json.dumps(cfg.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _line_of(text: str, table: str | None, key: str | None) -> int:
+    """The line (1-based) of `key` in `[table]`, or of the table header; 1 if not found."""
+    current, header_line = None, 1
+    for n, line in enumerate(text.splitlines(), 1):
+        m = re.match(r"\s*\[\s*([A-Za-z0-9_.-]+)\s*\]", line)
+        if m:
+            current = m.group(1)
+            if current == table:
+                header_line = n
+            continue
+        if current == table and key is not None and re.match(
+                rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return n
+    return header_line
+
+
+def _error(path: str, text: str, table: str | None, key: str | None, what: str,
+           hint: str) -> UsageError:
+    line = _line_of(text, table, key)
+    where = f"{path}:{line}" + (f": [{table}] {key}" if key else f": [{table}]" if table else "")
+    return UsageError(f"{where}: {what}", hint)
+
+
+def load(path: str | os.PathLike, *, out: str | None = None) -> Sweep:
+    """Parse and check a sweep file; every cell is resolved (and so validated) here.
+
+    **Raises:** `UsageError` naming the file, line and key of the first problem.
+    """
+    path = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"sweep file {path} does not exist", "pass the path of a .toml file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read sweep file {path}: {e}", "pass a UTF-8 .toml file") from e
+    tomllib = _toml()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        line = getattr(e, "lineno", None) or _lineno_from(str(e))
+        raise UsageError(f"{path}:{line}: not valid TOML: {str(e).split(' (at')[0]}",
+                         "see the sweep file format in SPEC.md ([sweep], [grid], [fixed])") from e
+    for table, value in data.items():
+        if table not in TABLES or not isinstance(value, dict):
+            raise _error(path, text, None, None, f"unknown table [{table}]",
+                         "a sweep file has the tables [sweep], [grid] and [fixed]")
+    head = data.get("sweep", {})
+    for key in head:
+        if key not in TABLES["sweep"]:
+            raise _error(path, text, "sweep", key, f"unknown key {key!r}",
+                         "[sweep] takes command and out")
+    command = head.get("command", "analyze")
+    if command not in COMMANDS:
+        raise _error(path, text, "sweep", "command", f"unknown command {command!r}",
+                     f"use one of: {', '.join(COMMANDS)}")
+    grid = data.get("grid", {})
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise _error(path, text, "grid", key, f"{key} must be a non-empty list",
+                         f"write e.g. {key} = [{_example(key)}]")
+    fixed = data.get("fixed", {})
+    both = sorted(set(grid) & set(fixed))
+    if both:
+        raise _error(path, text, "fixed", both[0], f"{both[0]} is in [grid] and [fixed]",
+                     "keep it in one of them")
+    out_dir = out or head.get("out") or f"runs/sweep-{Path(path).stem}"
+    if not isinstance(out_dir, str):
+        raise _error(path, text, "sweep", "out", "out must be a string", 'write out = "runs/x"')
+    keys = list(grid)
+    cells = []
+    for i, combo in enumerate(itertools.product(*(grid[k] for k in keys))):
+        point = dict(zip(keys, combo, strict=True))
+        try:
+            cfg = resolve({**fixed, **point})
+        except UsageError as e:
+            key = _guilty_key(e.message, {**fixed, **point})
+            table = "grid" if key in grid else "fixed" if key in fixed else None
+            raise _error(path, text, table, key, e.message, e.hint) from None
+        cells.append(Cell(i, cfg, point))
+    for cfg_cells in _by_id(cells).values():
+        if len(cfg_cells) > 1:
+            raise _error(path, text, "grid", None,
+                         f"cells {cfg_cells[0].index} and {cfg_cells[1].index} are the same run",
+                         "remove repeated values from the lists in [grid]")
+    return Sweep(path, command, out_dir, grid, fixed, cells)
+
+
+def _lineno_from(message: str) -> int:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else 1
+
+
+def _example(key: str) -> str:
+    return {"arch": '"rnn", "lstm"', "scale": "0.5, 1.0", "seed": "0, 1"}.get(key, "...")
+
+
+def _guilty_key(message: str, options: dict) -> str | None:
+    """The option a resolve() error is about (its --flag or name appears in the message)."""
+    for key in options:
+        if f"--{key.replace('_', '-')}" in message or re.search(rf"\b{key}\b", message):
+            return key
+    return None
+
+
+def _by_id(cells: list[Cell]) -> dict[str, list[Cell]]:
+    out: dict[str, list[Cell]] = {}
+    for c in cells:
+        out.setdefault(c.id, []).append(c)
+    return out
+
+
+def parse_shard(text: str | None) -> tuple[int, int]:
+    """`"K/N"` → (K, N) with 0 ≤ K < N; None → (0, 1)."""
+    if text is None:
+        return 0, 1
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not m or not 0 <= int(m.group(1)) < int(m.group(2)):
+        raise UsageError(f"--shard {text!r} is not K/N with 0 ≤ K < N",
+                         "pass e.g. --shard 0/4 (this machine does cells 0, 4, 8, …)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard_cells(cells: list[Cell], k: int, n: int) -> list[Cell]:
+    """Every n-th cell from cell k."""
+    return [c for c in cells if c.index % n == k]
+
+
+def done_ids(out_dir: Path) -> set[str]:
+    """Ids of the cells whose result file exists and parses (the files are the truth)."""
+    done = set()
+    for f in (Path(out_dir) / "cells").glob("*.json"):
+        try:
+            json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a partial file cannot exist (atomic writes); unreadable means redo
+        done.add(f.stem)
+    return done
+
+
+def estimate(cfg: Config) -> tuple[float, int]:
+    """(seconds, bytes) of one cell, rough: the product chain and the forward pass."""
+    S, H, G = cfg.state_size, cfg.hidden, cfg.gates
+    seconds = SECONDS_PER_UNIT * cfg.batch * cfg.steps * S * S * (S + 4 * H * G)
+    itemsize = 8 if cfg.x64 else 4
+    memory = itemsize * cfg.batch * (3 * S * (S + 2 * (cfg.step_input_size + S))
+                                     + 2 * (cfg.steps + 1) * (S + 3 * cfg.layers * H))
+    return seconds, memory
+
+
+def groups(cells: list[Cell]) -> list[list[Cell]]:
+    """Cells that share shapes, in chunks of at most MAX_GROUP, in cell order."""
+    from .pipeline import shape_key
+
+    by_key: dict[tuple, list[Cell]] = {}
+    for c in cells:
+        by_key.setdefault(shape_key(c.config), []).append(c)
+    return [g[i : i + MAX_GROUP] for g in by_key.values() for i in range(0, len(g), MAX_GROUP)]
+
+
+def pending_groups(cells: list[Cell], done: set[str]) -> list[list[Cell]]:
+    """The groups (of all `cells`) that still hold a cell to do. A group is always run whole,
+    so a resumed sweep runs the very programs of an uninterrupted one: same numbers, bit for
+    bit."""
+    return [g for g in groups(cells) if any(c.id not in done for c in g)]
+
+
+def run_group(out_dir: Path, cells: list[Cell], progress=None) -> None:
+    """Analyse `cells` in one vmapped call and write each result (cell file, then index)."""
+    from .io.store import atomic_write_text
+    from .pipeline import analyze_group
+
+    runs = analyze_group([c.config for c in cells], progress=progress)
+    folder = Path(out_dir) / "cells"
+    for cell, run in zip(cells, runs, strict=True):
+        run["label"] = cell.label
+        run["cell"] = {"id": cell.id, "index": cell.index, "grid": cell.grid}
+        atomic_write_text(folder / f"{cell.id}.json", json.dumps(run, allow_nan=False) + "\n")
+        with open(Path(out_dir) / "index.jsonl", "a", encoding="utf-8") as f:
+            f.write(json.dumps({"id": cell.id, "index": cell.index, "label": run["label"]}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def collect(out_dir: Path, cells: list[Cell]) -> tuple[list[dict], list[Cell]]:
+    """The finished runs in cell order, and the cells still missing."""
+    runs, missing = [], []
+    for c in cells:
+        f = Path(out_dir) / "cells" / f"{c.id}.json"
+        try:
+            runs.append(json.loads(f.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            missing.append(c)
+    return runs, missing

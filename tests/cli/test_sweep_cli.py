@@ -1,0 +1,141 @@
+"""`gradscope sweep`: the grid, errors that name file:line:key, --dry-run, shards, merging, and
+restarts after SIGKILL that end with the results of an uninterrupted run."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gradscope.errors import UsageError
+from gradscope.sweep import cell_id, load
+
+from .test_analyze_cli import gradscope
+
+SWEEP = """\
+[sweep]
+command = "analyze"
+out = "{out}"
+
+[grid]
+arch = ["rnn", "gru"]
+scale = [0.5, 1.5]
+seed = [0, 1]
+
+[fixed]
+hidden = 6
+steps = 12
+"""
+
+
+def _write(tmp_path, text, name="s.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _numbers(folder):
+    """Every cell's results without timings, keyed by cell id."""
+    out = {}
+    for f in (folder / "cells").glob("*.json"):
+        run = json.loads(f.read_text())
+        out[f.stem] = {k: run[k] for k in ("label", "config", "series", "summary", "spectrum")}
+    return out
+
+
+def test_cells_are_the_cartesian_product_with_stable_ids(tmp_path):
+    spec = load(_write(tmp_path, SWEEP.format(out=tmp_path / "o")))
+    assert len(spec.cells) == 8
+    assert [c.grid for c in spec.cells[:3]] == [
+        {"arch": "rnn", "scale": 0.5, "seed": 0}, {"arch": "rnn", "scale": 0.5, "seed": 1},
+        {"arch": "rnn", "scale": 1.5, "seed": 0}]
+    assert all(c.config.hidden == 6 and c.config.steps == 12 for c in spec.cells)
+    again = load(_write(tmp_path, SWEEP.format(out=tmp_path / "o"), "t.toml"))
+    assert [c.id for c in spec.cells] == [c.id for c in again.cells]
+    assert len({c.id for c in spec.cells}) == 8
+    assert cell_id(spec.cells[0].config) != cell_id(spec.cells[1].config)
+
+
+@pytest.mark.parametrize(("edit", "where"), [
+    (lambda s: s.replace('scale = [0.5, 1.5]', 'scale = [0.5, 1.5'), ":8: not valid TOML"),
+    (lambda s: s.replace('arch = ["rnn", "gru"]', 'arch = ["rnn", "nope"]'), ":6: [grid] arch"),
+    (lambda s: s.replace("hidden = 6", "hiden = 6"), ":11: [fixed] hiden"),
+    (lambda s: s.replace("steps = 12", "steps = 0"), ":12: [fixed] steps"),
+    (lambda s: s.replace('command = "analyze"', 'command = "dance"'), ":2: [sweep] command"),
+    (lambda s: s.replace("[fixed]", "[fixd]"), "unknown table [fixd]"),
+    (lambda s: s.replace("seed = [0, 1]", "seed = 3"), ":8: [grid] seed"),
+])
+def test_errors_name_file_line_and_key(tmp_path, edit, where):
+    path = _write(tmp_path, edit(SWEEP.format(out=tmp_path / "o")))
+    with pytest.raises(UsageError) as e:
+        load(path)
+    assert f"{path}" in e.value.message and where in e.value.message, e.value.message
+    assert e.value.hint
+    r = gradscope("sweep", str(path))
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "hint: " in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()  # before any work
+
+
+def test_dry_run_lists_cells_and_runs_nothing(tmp_path):
+    path = _write(tmp_path, SWEEP.format(out=tmp_path / "o"))
+    r = gradscope("sweep", str(path), "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("to do") == 8 and "MiB" in r.stdout and "≈" in r.stdout
+    assert not (tmp_path / "o").exists()
+
+
+def test_shards_together_equal_one_run_and_merge(tmp_path):
+    path = _write(tmp_path, SWEEP.format(out=tmp_path / "full"))
+    assert gradscope("sweep", str(path), "--format", "none").returncode == 0
+    for k in (0, 1):
+        r = gradscope("sweep", str(path), "--shard", f"{k}/2", "-o", str(tmp_path / f"s{k}"),
+                      "--format", "none", "--no-plots")
+        assert r.returncode == 0, r.stderr
+        assert len(list((tmp_path / f"s{k}" / "cells").glob("*.json"))) == 4
+    r = gradscope("report", str(tmp_path / "s0"), str(tmp_path / "s1"), "-o",
+                  str(tmp_path / "merged"), "--format", "json", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    merged = json.loads(r.stdout)
+    full = json.loads((tmp_path / "full" / "report.json").read_text())
+    key = lambda run: run["cell"]["index"]  # noqa: E731
+    assert [(r["cell"]["id"], r["summary"]) for r in sorted(merged["runs"], key=key)] == \
+        [(r["cell"]["id"], r["summary"]) for r in sorted(full["runs"], key=key)]
+    rows = (tmp_path / "merged" / "summary.csv").read_text().splitlines()
+    assert len(rows) == 9 and rows[0].startswith("label,cell,arch,")
+    assert (tmp_path / "full" / "plots" / "heatmaps.png").is_file()
+    assert gradscope("sweep", str(path), "--shard", "2/2").returncode == 2
+
+
+def test_restarts_after_sigkill_end_with_the_uninterrupted_results(tmp_path):
+    grid = SWEEP.replace('arch = ["rnn", "gru"]', 'arch = ["rnn", "gru", "lstm"]').replace(
+        "hidden = 6", "hidden = 6\nlayers = 1").replace('seed = [0, 1]', 'seed = [0, 1]\n'
+                                                         'steps = [12, 20]')
+    grid = grid.replace("steps = 12\n", "")
+    env = {**os.environ, "GRADSCOPE_CACHE_DIR": str(tmp_path / "cache")}
+    ref = _write(tmp_path, grid.format(out=tmp_path / "ref"), "ref.toml")
+    subprocess.run([sys.executable, "-m", "gradscope", "sweep", str(ref), "--format", "none",
+                    "--no-plots"], check=True, env=env, capture_output=True, timeout=600)
+    path = _write(tmp_path, grid.format(out=tmp_path / "killed"))
+    rng, kills = random.Random(7), 0
+    for _ in range(4):
+        p = subprocess.Popen([sys.executable, "-m", "gradscope", "sweep", str(path), "--format",
+                              "none", "--no-plots"], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(2.0, 5.0))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            kills += 1
+        p.wait()
+        leftovers = [f.name for f in (tmp_path / "killed" / "cells").glob(".*")]
+        assert not leftovers  # no half-written cell survives a kill
+    assert kills >= 1
+    r = subprocess.run([sys.executable, "-m", "gradscope", "sweep", str(path), "--format",
+                        "json", "--no-plots"], env=env, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)["runs"]) == 24
+    assert _numbers(tmp_path / "killed") == _numbers(tmp_path / "ref")
