@@ -193,10 +193,25 @@ def jax_tree(tree, dtype):
     return jax.tree.map(lambda a: jnp.asarray(a, dtype), tree)
 
 
-def _stack(arrays: list[np.ndarray], dtype):
+def _stack(arrays: list[np.ndarray], dtype, sharding=None):
+    import jax
     import jax.numpy as jnp
 
-    return jnp.asarray(np.stack(arrays), dtype)
+    out = jnp.asarray(np.stack(arrays), dtype)
+    return out if sharding is None else jax.device_put(out, sharding)
+
+
+def run_sharding(runs: int):
+    """`(sharding, padded runs)`: with several local devices, the run axis is split over
+    them (padded to a multiple of their number); with one, `(None, runs)`."""
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    devices = jax.local_devices()
+    if len(devices) < 2 or runs < 2:
+        return None, runs
+    mesh = Mesh(np.array(devices), ("runs",))
+    return NamedSharding(mesh, PartitionSpec("runs")), -(-runs // len(devices)) * len(devices)
 
 
 def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
@@ -208,32 +223,37 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
 
     cfg, R = cfgs[0], len(cfgs)
     dtype = jnp.float64 if cfg.x64 else jnp.float32
-    check_memory(cfg, R)
+    sharding, padded = run_sharding(R)
+    check_memory(cfg, padded)
+    # the padding repeats the last run; its results are dropped
+    cfgs_p = list(cfgs) + [cfgs[-1]] * (padded - R)
     from .cells import direction_params
 
     full = [load_params(c) for c in cfgs]
-    params_np = [direction_params(c, p) for c, p in zip(cfgs, full, strict=True)]
-    params = {k: _stack([p[k] for p in params_np], dtype) for k in params_np[0]}
-    h0s = [make_h0(c) for c in cfgs]
-    raw = [make_inputs(c) for c in cfgs]
+    full += full[-1:] * (padded - R)
+    params_np = [direction_params(c, p) for c, p in zip(cfgs_p, full, strict=True)]
+    params = {k: _stack([p[k] for p in params_np], dtype, sharding) for k in params_np[0]}
+    h0s = [make_h0(c) for c in cfgs_p]
+    raw = [make_inputs(c) for c in cfgs_p]
     xs = _stack([step_inputs(c, jax_tree(p, dtype), x, jax_tree(h, dtype))
-                 for c, p, x, h in zip(cfgs, full, raw, h0s, strict=True)], dtype)
+                 for c, p, x, h in zip(cfgs_p, full, raw, h0s, strict=True)], dtype, sharding)
     # the inputs in the analysed direction's time order (for the mean-field theory)
-    xs_np = [x[:, ::-1] if c.direction == "backward" else x for c, x in zip(cfgs, raw, strict=True)]
-    s0 = _stack(h0s, dtype)
+    xs_np = [x[:, ::-1] if c.direction == "backward" else x
+             for c, x in zip(cfgs_p, raw, strict=True)]
+    s0 = _stack(h0s, dtype, sharding)
     step = step_for(cfg)
 
     fwd, compile_s = compiled(_forward_jit(), (step,), params, s0, xs)
     t1 = time.perf_counter()
     states, aux = fwd(params, s0, xs)
-    g_T = _stack([_loss_grad_at_T(cfg, cfg.batch, cfg.state_size)] * R, dtype)
+    g_T = _stack([_loss_grad_at_T(cfg, cfg.batch, cfg.state_size)] * padded, dtype, sharding)
     prop = propagate(step, params, states, xs, g_T, norm=cfg.norm, progress=progress)
     lyap = _lyapunov(cfg, step, params, states, xs)
     depth = _depth(cfg, step, params, states, xs)
     # Only the non-finite flags and the aux values leave the device; not the (T+1, S) states.
     nonfinite = np.asarray(~jnp.isfinite(states).all(axis=-1))
     aux_np = {k: np.asarray(v) for k, v in aux.items()}
-    run_s = (time.perf_counter() - t1 - prop.compile_s) / R
+    run_s = (time.perf_counter() - t1 - prop.compile_s) / padded
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
     return [run_record(c, params_np[r], xs=xs_np[r], nonfinite=nonfinite[r],
                        aux={k: v[r] for k, v in aux_np.items()}, prop=prop.run(r),

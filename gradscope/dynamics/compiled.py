@@ -12,8 +12,8 @@ _CACHE: dict = {}
 
 def _signature(args) -> tuple:
     leaves, tree = jax.tree.flatten(args)
-    return tree, tuple((getattr(a, "shape", None), str(getattr(a, "dtype", type(a))))
-                       for a in leaves)
+    return tree, tuple((getattr(a, "shape", None), str(getattr(a, "dtype", type(a))),
+                        str(getattr(a, "sharding", None))) for a in leaves)
 
 
 def compiled(jitted, static: tuple, *args):

@@ -160,7 +160,7 @@ def device_info() -> dict:
 
     dev = jax.devices()[0]
     return {"platform": dev.platform, "device": str(getattr(dev, "device_kind", dev)),
-            "jax": jax.__version__}
+            "count": jax.local_device_count(), "jax": jax.__version__}
 
 
 def build_report(command: str, runs: list[dict], **extra: Any) -> dict:
