@@ -202,6 +202,40 @@ def shard_cells(cells: list[Cell], k: int, n: int) -> list[Cell]:
     return [c for c in cells if c.index % n == k]
 
 
+def start_distributed(coordinator: str | None = None, num_processes: int | None = None,
+                      process_id: int | None = None) -> tuple[int, int]:
+    """Join a multi-host JAX run (`jax.distributed.initialize`); returns (this process, count).
+
+    Each process then does every count-th cell from its own index, on its own devices, into
+    the shared output folder.
+    """
+    import jax
+
+    if num_processes is not None and not 0 <= (process_id or 0) < num_processes:
+        raise UsageError(f"--process-id {process_id} is not in 0..{num_processes - 1}",
+                         "number the processes from 0")
+    kwargs = {} if coordinator is None else {
+        "coordinator_address": coordinator, "num_processes": num_processes,
+        "process_id": process_id}
+    try:
+        jax.distributed.initialize(**kwargs)
+    except (RuntimeError, ValueError) as e:
+        from .errors import RunError
+
+        raise RunError(f"cannot join the multi-host run: {str(e).splitlines()[0]}",
+                       "check that process 0 runs and --coordinator HOST:PORT is reachable") from e
+    return jax.process_index(), jax.process_count()
+
+
+def wait_for_processes(timeout_s: float = 7 * 24 * 3600) -> None:
+    """Block until every process of the multi-host run has finished its cells."""
+    from jax._src import distributed  # the coordination service's barrier (no collectives)
+
+    client = distributed.global_state.client
+    if client is not None:
+        client.wait_at_barrier("gradscope-sweep-done", int(timeout_s * 1000))
+
+
 def done_ids(out_dir: Path) -> set[str]:
     """Ids of the cells whose result file exists and parses (the files are the truth)."""
     done = set()

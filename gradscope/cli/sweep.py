@@ -44,6 +44,17 @@ def sweep(
         "a job array")] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="list the cells with an estimate of time and memory; run nothing")] = False,
+    coordinator: Annotated[str | None, typer.Option(
+        "--coordinator", help="HOST:PORT of process 0, for a sweep over several hosts "
+        "(multi-host JAX; default: $JAX_COORDINATOR_ADDRESS)")] = None,
+    num_processes: Annotated[int | None, typer.Option(
+        "--num-processes", help="processes of a multi-host sweep (default: $JAX_NUM_PROCESSES)")
+    ] = None,
+    process_id: Annotated[int | None, typer.Option(
+        "--process-id", help="this process, 0..N-1 (default: $JAX_PROCESS_ID)")] = None,
+    distributed: Annotated[bool, typer.Option(
+        "--distributed", help="join a multi-host run found by JAX itself (Slurm, Open MPI, "
+        "cloud TPU) without the three options above")] = False,
     out: o.Out = None,
     format: o.Format = "table",
     no_plots: o.NoPlots = False,
@@ -61,6 +72,14 @@ def sweep(
     check_format(format)
     k, n = parse_shard(shard)
     spec = load(file, out=out)
+    multi = _distributed_options(coordinator, num_processes, process_id, distributed)
+    if multi is not None and shard is not None:
+        raise UsageError("--shard and a multi-host run cannot be combined",
+                         "in a multi-host run each process takes every N-th cell by its id")
+    if multi is not None and not dry_run:
+        from ..sweep import start_distributed
+
+        k, n = start_distributed(**multi)
     out_dir = Path(spec.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} is a file, not a folder", "choose a folder for the sweep")
@@ -73,7 +92,37 @@ def sweep(
         Console().print(_dry_run_table(spec, todo, done))
         return
     _run(spec, out_dir, mine, done, format)
+    if n > 1 and multi is not None:
+        from ..sweep import wait_for_processes
+
+        wait_for_processes()
+        if k != 0:
+            return  # process 0 writes the report of every cell
     _finish(spec, out_dir, format, no_plots)
+
+
+def _distributed_options(coordinator, num_processes, process_id, auto) -> dict | None:
+    """The multi-host settings from the options, else JAX's usual environment variables."""
+    import os
+
+    env = os.environ
+    coordinator = coordinator or env.get("JAX_COORDINATOR_ADDRESS")
+    if num_processes is None and env.get("JAX_NUM_PROCESSES", "").isdigit():
+        num_processes = int(env["JAX_NUM_PROCESSES"])
+    if process_id is None and env.get("JAX_PROCESS_ID", "").isdigit():
+        process_id = int(env["JAX_PROCESS_ID"])
+    given = [v is not None for v in (coordinator, num_processes, process_id)]
+    if not any(given):
+        return {} if auto else None
+    if not all(given):
+        from ..errors import UsageError
+
+        raise UsageError("a multi-host sweep needs --coordinator, --num-processes and "
+                         "--process-id together",
+                         "pass all three (or set JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, "
+                         "JAX_PROCESS_ID), or --distributed on a cluster JAX detects")
+    return {"coordinator": coordinator, "num_processes": num_processes,
+            "process_id": process_id}
 
 
 def _run(spec, out_dir: Path, mine, done, fmt: str) -> None:

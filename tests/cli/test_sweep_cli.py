@@ -122,17 +122,46 @@ def test_cells_spread_over_four_devices_equal_a_one_device_run(tmp_path):
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["device"]["count"] == devices
         results[devices] = _numbers(tmp_path / f"d{devices}")
-    # Each device compiles its own share of the batch, so a value may differ in float32's
-    # last bit (seen: 1e-7 in log10 ‖J_t‖); everything else is identical.
-    assert len(results[4]) == 8 and results[4].keys() == results[1].keys()
-    for cid, one in results[1].items():
-        four = results[4][cid]
-        assert {k: four[k] for k in ("label", "config", "spectrum")} == \
+    assert len(results[4]) == 8
+    _assert_close(results[4], results[1])
+
+
+def _assert_close(got, expected):
+    """Same cells and numbers up to float32 rounding: a device or process that compiles its
+    own share of the runs may differ in the last bit (seen: 1e-7 in log10 ‖J_t‖)."""
+    assert got.keys() == expected.keys()
+    for cid, one in expected.items():
+        other = got[cid]
+        assert {k: other[k] for k in ("label", "config", "spectrum")} == \
             {k: one[k] for k in ("label", "config", "spectrum")}
         for key, values in one["series"].items():
             if values is not None:
-                np.testing.assert_allclose(np.array(four["series"][key], float),
+                np.testing.assert_allclose(np.array(other["series"][key], float),
                                            np.array(values, float), rtol=0, atol=1e-6)
+
+
+def test_two_processes_over_loopback_share_the_cells(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a free port for the coordinator
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    path = _write(tmp_path, SWEEP.format(out=tmp_path / "multi"))
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "gradscope", "sweep", str(path), "--coordinator",
+         f"127.0.0.1:{port}", "--num-processes", "2", "--process-id", str(k), "--format",
+         "json", "--no-plots"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for k in (0, 1)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-2000:] for o in outs]
+    report = json.loads(outs[0][0])  # process 0 writes the report of every cell
+    assert len(report["runs"]) == 8 and outs[1][0] == ""
+    index = [json.loads(line)["index"]
+             for line in (tmp_path / "multi" / "index.jsonl").read_text().splitlines()]
+    assert sorted(index) == list(range(8))
+    ref = _write(tmp_path, SWEEP.format(out=tmp_path / "single"), "single.toml")
+    assert gradscope("sweep", str(ref), "--format", "none", "--no-plots").returncode == 0
+    _assert_close(_numbers(tmp_path / "multi"), _numbers(tmp_path / "single"))
 
 
 def test_restarts_after_sigkill_end_with_the_uninterrupted_results(tmp_path):
