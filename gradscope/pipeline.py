@@ -16,9 +16,36 @@ import numpy as np
 from .config import Config
 from .errors import UsageError
 
+PLATFORMS = ("cpu", "gpu")
 
-def configure_jax() -> None:
-    """Turn on the persistent compilation cache (per user; GRADSCOPE_NO_CACHE=1 disables)."""
+
+def configure_jax(platform: str | None = None, tf32: bool = False) -> None:
+    """Settings every run shares, before any computation.
+
+    - the persistent compilation cache (per user; GRADSCOPE_NO_CACHE=1 disables);
+    - float32 matrix products at full precision, unless `tf32` (on GPUs JAX would otherwise
+      use TF32, whose 10-bit mantissa compounds over a thousand products);
+    - `platform` (`cpu` or `gpu`), else whatever JAX finds.
+    """
+    import jax
+
+    jax.config.update("jax_default_matmul_precision", "tensorfloat32" if tf32 else "highest")
+    if platform is not None:
+        if platform not in PLATFORMS:
+            raise UsageError(f"unknown --platform {platform!r}", "use cpu or gpu")
+        if platform == "cpu":  # never initialise an accelerator
+            jax.config.update("jax_platforms", "cpu")
+        try:
+            jax.devices(platform)  # with a GPU, JAX uses it by default
+        except RuntimeError as e:
+            raise UsageError(f"--platform {platform}: no such device here "
+                             f"({str(e).splitlines()[0][:120]})",
+                             "install JAX with CUDA (pip install 'gradscope[cuda]') or use "
+                             "--platform cpu") from e
+    _cache()
+
+
+def _cache() -> None:
     import jax
 
     if os.environ.get("GRADSCOPE_NO_CACHE"):

@@ -137,3 +137,18 @@ def test_forget_bias_lengthens_the_lstm_memory_horizon():
     assert horizons[0] is not None
     assert horizons[1] is None or horizons[1] > 2 * horizons[0]
 
+
+
+def test_float32_products_are_full_precision_unless_tf32_is_asked_for():
+    import jax
+
+    from gradscope.pipeline import configure_jax
+
+    before = jax.config.jax_default_matmul_precision
+    try:
+        configure_jax()
+        assert jax.config.jax_default_matmul_precision == "highest"
+        configure_jax(tf32=True)
+        assert jax.config.jax_default_matmul_precision == "tensorfloat32"
+    finally:
+        jax.config.update("jax_default_matmul_precision", before)

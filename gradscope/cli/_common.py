@@ -56,16 +56,16 @@ def progress_bar(description: str, enabled: bool):
 
 
 def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: str,
-                no_plots: bool, force: bool) -> dict:
+                no_plots: bool, force: bool, platform: str | None = None,
+                tf32: bool = False) -> dict:
     """Run each config through the pipeline, write the output folder, print the result."""
     check_format(fmt)
-    from ..io.store import prepare_out_dir, write_report_folder
-
-    out_dir = prepare_out_dir(out, command, force=force)
     from ..io.schema import build_report, device_info
+    from ..io.store import prepare_out_dir, write_report_folder
     from ..pipeline import analyze_group, configure_jax, shape_key
 
-    configure_jax()
+    configure_jax(platform, tf32)
+    out_dir = prepare_out_dir(out, command, force=force)
     configs = [d for cfg in configs for d in cfg.directions()]
     groups: dict[tuple, list[int]] = {}
     for i, cfg in enumerate(configs):

@@ -38,6 +38,8 @@ def analyze(
     preset: Annotated[str | None, typer.Option(
         "--preset", help="fill the options of a named experiment: dlfs2 (Deep Learning from "
         "Scratch 2, ch. 6)")] = None,
+    platform: o.Platform = None,
+    tf32: o.Tf32 = False,
     out: o.Out = None,
     format: o.Format = "table",
     no_plots: o.NoPlots = False,
@@ -59,4 +61,5 @@ def analyze(
                     gru_variant=gru_variant, inputs=inputs, h0=h0, batch=batch, seed=seed,
                     weights=weights, x64=x64 or None, norm=norm, lyapunov=lyapunov)
     cfg = resolve(explicit, preset=preset)
-    run_configs("analyze", [cfg], out=out, fmt=format, no_plots=no_plots, force=force)
+    run_configs("analyze", [cfg], out=out, fmt=format, no_plots=no_plots, force=force,
+                platform=platform, tf32=tf32)

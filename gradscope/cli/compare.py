@@ -51,6 +51,8 @@ def compare(
     seed: o.Seed = None,
     x64: o.X64 = False,
     norm: o.Norm = None,
+    platform: o.Platform = None,
+    tf32: o.Tf32 = False,
     out: o.Out = None,
     format: o.Format = "table",
     no_plots: o.NoPlots = False,
@@ -96,4 +98,5 @@ def compare(
         act = activation if a == "rnn" else None
         configs.append(resolve({**shared, **v, "arch": a, "init": i, "scale": s,
                                 "activation": act}))
-    run_configs("compare", configs, out=out, fmt=format, no_plots=no_plots, force=force)
+    run_configs("compare", configs, out=out, fmt=format, no_plots=no_plots, force=force,
+                platform=platform, tf32=tf32)

@@ -69,3 +69,8 @@ Dropout = Annotated[float | None, typer.Option(
 DropoutMode = Annotated[str | None, typer.Option(
     "--dropout-mode", help="variational (one mask for all steps) or naive (a new mask per "
     "step) (default: variational)", rich_help_panel=MODEL)]
+Platform = Annotated[str | None, typer.Option(
+    "--platform", help="cpu or gpu (default: what JAX finds)", rich_help_panel=OUTPUT)]
+Tf32 = Annotated[bool, typer.Option(
+    "--tf32", help="let GPUs multiply float32 matrices in TF32 (faster, ~1e-3 relative error "
+    "per product); full precision by default", rich_help_panel=OUTPUT)]

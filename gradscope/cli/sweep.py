@@ -55,6 +55,8 @@ def sweep(
     distributed: Annotated[bool, typer.Option(
         "--distributed", help="join a multi-host run found by JAX itself (Slurm, Open MPI, "
         "cloud TPU) without the three options above")] = False,
+    platform: o.Platform = None,
+    tf32: o.Tf32 = False,
     out: o.Out = None,
     format: o.Format = "table",
     no_plots: o.NoPlots = False,
@@ -91,6 +93,9 @@ def sweep(
 
         Console().print(_dry_run_table(spec, todo, done))
         return
+    from ..pipeline import configure_jax
+
+    configure_jax(platform, tf32)
     _run(spec, out_dir, mine, done, format)
     if n > 1 and multi is not None:
         from ..sweep import wait_for_processes
@@ -130,7 +135,6 @@ def _run(spec, out_dir: Path, mine, done, fmt: str) -> None:
 
     from ..errors import UsageError
     from ..io.store import atomic_write_text
-    from ..pipeline import configure_jax
     from ..sweep import pending_groups, run_group
     from ._common import progress_bar
 
@@ -142,7 +146,6 @@ def _run(spec, out_dir: Path, mine, done, fmt: str) -> None:
     except OSError as e:
         raise UsageError(f"cannot write to {out_dir}: {e.strerror or e}",
                          "choose a writable --out folder") from e
-    configure_jax()
     todo = pending_groups(mine, done)
     total, finished = sum(len(g) for g in todo), 0
     with progress_bar(f"sweep {Path(spec.path).name}", fmt != "json") as update:

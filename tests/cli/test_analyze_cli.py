@@ -92,6 +92,10 @@ def _assert_usage_error(code, out, err, *needles):
     (["--format", "yaml"], "yaml"),
     (["--preset", "nope"], "nope"),
     (["--arch", "lstm", "--activation", "relu"], "relu"),
+    (["--platform", "tpu"], "tpu"),
+    (["--dropout", "1.5"], "--dropout"),
+    (["--dropout", "0.2", "--dropout-mode", "sometimes"], "sometimes"),
+    (["--bidirectional", "--residual", "--layers", "3"], "--bidirectional"),
 ])
 def test_bad_inputs_give_exit_2_one_line_and_a_hint(capsys, tmp_path, monkeypatch, args, needle):
     monkeypatch.chdir(tmp_path)
