@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -44,11 +45,21 @@ app.command("sweep")(sweep)
 app.command("report")(report)
 
 
-def _fail(message: str, hint: str, code: int) -> None:
+INTERRUPTED = ("interrupted", "finished output folders and sweep cells are intact; rerun to "
+               "redo the rest")
+
+
+def _fail(message: str, hint: str, code: int, hard: bool = False) -> None:
     sys.stderr.write(f"error: {message}\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
     sys.stderr.flush()
+    if code == 130 and hard:
+        # Interrupted while XLA may still run work on its own threads: finalising the
+        # interpreter under them can crash (seen: SIGSEGV). Every `finally` has run by now
+        # (temporary files are gone), so leave at once.
+        sys.stdout.flush()
+        os._exit(code)
     sys.exit(code)
 
 
@@ -62,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     from ..errors import GradscopeError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    hard = argv is None  # the real process, not a test calling main() in-process
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     command = typer.main.get_command(app)
@@ -70,13 +82,13 @@ def main(argv: list[str] | None = None) -> None:
     except GradscopeError as e:
         if debug:
             raise
-        _fail(e.message, e.hint, e.exit_code)
+        _fail(e.message, e.hint, e.exit_code, hard)
     except typer.TyperException as e:
         _fail(e.format_message().splitlines()[0] if e.format_message() else "bad usage",
               f"run '{_command_name(args)} --help' for the options",
               getattr(e, "exit_code", 2))
     except (KeyboardInterrupt, typer.Abort):
-        _fail("interrupted", "finished output folders are intact; rerun to redo this one", 130)
+        _fail(*INTERRUPTED, 130, hard)
     except MemoryError:
         _fail("ran out of memory", "lower --batch, --hidden or --steps", 1)
     except Exception as e:  # noqa: BLE001 - the boundary: no traceback for users
@@ -84,4 +96,6 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _fail(f"internal error: {type(e).__name__}: {e}".splitlines()[0],
               "rerun with --debug and report the traceback", 1)
+    if code == 130:  # click turns Ctrl-C inside a command into exit code 130, silently
+        _fail(*INTERRUPTED, 130, hard)
     sys.exit(code if isinstance(code, int) else 0)

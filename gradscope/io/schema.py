@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import platform
 from typing import Any
 
 import numpy as np
@@ -160,7 +161,18 @@ def device_info() -> dict:
 
     dev = jax.devices()[0]
     return {"platform": dev.platform, "device": str(getattr(dev, "device_kind", dev)),
-            "count": jax.local_device_count(), "jax": jax.__version__}
+            "count": jax.local_device_count(), "jax": jax.__version__,
+            "jaxlib": getattr(jax.lib, "__version__", None) or _version_of("jaxlib"),
+            "numpy": np.__version__, "python": platform.python_version()}
+
+
+def _version_of(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
 
 
 def build_report(command: str, runs: list[dict], **extra: Any) -> dict:

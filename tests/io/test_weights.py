@@ -318,7 +318,8 @@ def test_pt_state_dict_from_pytorch(tmp_path):
           **{f"head.{k}": v for k, v in head.state_dict().items()}}
     torch.save({"state_dict": sd, "epoch": 3}, tmp_path / "m.pt")
     got = w.read_state_dict(str(tmp_path / "m.pt"))
-    assert w.infer_sizes(got) == {"arch": "gru", "hidden": 5, "input_size": 3, "layers": 2}
+    assert w.infer_sizes(got) == {"arch": "gru", "hidden": 5, "input_size": 3, "layers": 2,
+                                  "bidirectional": False}
     assert len(got) == 8 and got["weight_hh_l1"].dtype == np.float32
     np.testing.assert_array_equal(got["weight_hh_l1"], m.weight_hh_l1.detach().numpy())
     torch.save(m.double().state_dict(), tmp_path / "m64.pth")
