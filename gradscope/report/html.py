@@ -9,13 +9,11 @@ from pathlib import Path
 
 from .text import (
     FIGURE_CAPTIONS,
-    SUMMARY_COLUMNS,
-    SUMMARY_NOTE,
     config_tables,
     explain,
     meta_line,
     pairs_table,
-    summary_row,
+    summary_parts,
     title,
 )
 
@@ -88,9 +86,10 @@ def render_html(report: dict, plots_dir: Path) -> str:
     """The HTML report, with the PNGs of `plots_dir` inlined as base64 data URIs."""
     runs = report.get("runs") or []
     head = escape(title(report))
+    columns, rows, note, regime_col = summary_parts(report)
     parts = [f"<h1>{head}</h1>", f"<p>{escape(meta_line(report))}</p>", "<h2>Summary</h2>",
-             html_table(SUMMARY_COLUMNS, [summary_row(r) for r in runs], regime_col=1),
-             f'<p class="note">{escape(SUMMARY_NOTE)}</p>', "<h2>Runs</h2>"]
+             html_table(columns, rows, regime_col=regime_col),
+             f'<p class="note">{escape(note)}</p>', "<h2>Runs</h2>"]
     for run in runs:
         parts += [f"<h3>{escape(str(run.get('label', '')))}</h3>",
                   f"<p>{escape(' '.join(explain(run)))}</p>"]

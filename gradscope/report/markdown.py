@@ -6,13 +6,11 @@ from pathlib import PurePosixPath
 
 from .text import (
     FIGURE_CAPTIONS,
-    SUMMARY_COLUMNS,
-    SUMMARY_NOTE,
     config_tables,
     explain,
     meta_line,
     pairs_table,
-    summary_row,
+    summary_parts,
     title,
 )
 
@@ -44,8 +42,9 @@ def _config_section(runs: list[dict]) -> list[str]:
 def render_markdown(report: dict, plot_files: list[str]) -> str:
     """The Markdown report; `plot_files` are PNG paths relative to the report folder."""
     runs = report.get("runs") or []
+    columns, rows, note, _ = summary_parts(report)
     lines = [f"# {title(report)}", "", meta_line(report), "", "## Summary", "",
-             *md_table(SUMMARY_COLUMNS, [summary_row(r) for r in runs]), "", SUMMARY_NOTE, ""]
+             *md_table(columns, rows), "", note, ""]
     lines += ["## Runs", ""]
     for run in runs:
         lines += [f"### {run.get('label', '')}", "", " ".join(explain(run)), ""]

@@ -40,10 +40,36 @@ def _steps(run: dict) -> int:
     return int((run.get("config") or {}).get("steps") or 0)
 
 
+def render_spectrum_csv(report: dict) -> str:
+    """A `spectrum` report's values: one row per run, layer, block and index k (descending
+    singular values; eigenvalues by decreasing modulus, empty for the stacked matrix of a
+    gated cell, whose eigenvalues are its blocks')."""
+    from .text import spectrum_layers
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["run", "label", "layer", "block", "k", "singular_value", "eigenvalue_re",
+                     "eigenvalue_im"])
+    for n, run in enumerate(report.get("runs") or []):
+        for layer, sp in enumerate(spectrum_layers(run)):
+            blocks = sp.get("blocks") or {}
+            for name, b in ({"W_hh": sp} | blocks).items():
+                sv = b.get("singular_values") or []
+                ev = [] if name == "W_hh" and blocks else b.get("eigenvalues") or []
+                for k in range(max(len(sv), len(ev))):
+                    re_im = ev[k] if k < len(ev) else ("", "")
+                    writer.writerow([n, run.get("label", ""), layer, name, k,
+                                     repr(float(sv[k])) if k < len(sv) else "", *re_im])
+    return buf.getvalue()
+
+
 def render_series_csv(report: dict) -> str:
     """The CSV text: columns run, label, t, one per series, then `<name>_std` ones.
     Missing values (None, or t = 0 of a per-step series) are empty cells; floats are written
-    with repr precision, so they read back exactly."""
+    with repr precision, so they read back exactly. A `spectrum` report has no series: its
+    singular values and eigenvalues are written instead (`render_spectrum_csv`)."""
+    if report.get("command") == "spectrum":
+        return render_spectrum_csv(report)
     runs = report.get("runs") or []
     keys, std_keys = _present(runs, "series"), _present(runs, "series_std")
     buf = io.StringIO()

@@ -69,6 +69,37 @@ def ranked(runs: list[dict]) -> list[dict]:
     return sorted(runs, key=key)
 
 
+SPECTRUM_COLUMNS = ("run", "layer", "block", "σ_max", "σ_min", "spectral radius ρ")
+SPECTRUM_NOTE = ("σ: singular values of W_hh (the stacked G·H×H matrix, and each gate block of "
+                 "a gated cell); ρ: largest |eigenvalue| of the square block(s). The seeds' "
+                 "condition: σ_max < 1 makes a tanh RNN's gradients vanish.")
+
+
+def spectrum_layers(run: dict) -> list[dict]:
+    sp = run.get("spectrum") or {}
+    return sp.get("layers") or [sp]
+
+
+def spectrum_rows(runs: list[dict]) -> list[list[str]]:
+    """One row per run, layer and block (`W_hh` first, then the gate blocks)."""
+    rows = []
+    for run in runs:
+        for k, sp in enumerate(spectrum_layers(run)):
+            for name, b in ({"W_hh": sp} | (sp.get("blocks") or {})).items():
+                sv = b.get("singular_values") or [None]
+                rows.append([str(run.get("label", "")), str(k), name, fmt(sv[0], ".4f"),
+                             fmt(sv[-1], ".4f"), fmt(b.get("spectral_radius"), ".4f")])
+    return rows
+
+
+def summary_parts(report: dict) -> tuple[tuple[str, ...], list[list[str]], str, int | None]:
+    """(columns, rows, note, column of the regime or None) of a report's summary table."""
+    runs = report.get("runs") or []
+    if report.get("command") == "spectrum":
+        return SPECTRUM_COLUMNS, spectrum_rows(runs), SPECTRUM_NOTE, None
+    return SUMMARY_COLUMNS, [summary_row(r) for r in runs], SUMMARY_NOTE, 1
+
+
 def summary_row(run: dict) -> list[str]:
     """One row of the summary table, as strings in the order of SUMMARY_COLUMNS."""
     s, sp = run.get("summary") or {}, run.get("spectrum") or {}
