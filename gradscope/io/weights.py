@@ -16,6 +16,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -240,8 +241,23 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
     Raises `UsageError` for a missing, unreadable, corrupt or non-finite file.
     """
     path = str(path)
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None  # _read_any reports the missing file
+    return dict(_read_cached(path, stamp))
+
+
+@lru_cache(maxsize=2)
+def _read_cached(path: str, stamp) -> tuple:
+    # resolve() reads a file for its sizes and the pipeline again for its values: once is
+    # enough while the file is unchanged (same mtime and size).
     found = _select(path, _read_any(path))
-    return {name: _as_float(path, key, arr) for name, (key, arr) in found.items()}
+    out = tuple((name, _as_float(path, key, arr)) for name, (key, arr) in found.items())
+    for _, arr in out:
+        arr.setflags(write=False)  # shared between callers
+    return out
 
 
 def infer_sizes(sd: dict[str, np.ndarray]) -> dict[str, Any]:
