@@ -14,6 +14,7 @@ from .compare import compare
 from .report import report
 from .spectrum import spectrum
 from .sweep import sweep
+from .train import train
 
 app = typer.Typer(
     name="gradscope",
@@ -43,6 +44,7 @@ app.command("compare")(compare)
 app.command("spectrum")(spectrum)
 app.command("sweep")(sweep)
 app.command("report")(report)
+app.command("train")(train)
 
 
 INTERRUPTED = ("interrupted", "finished output folders and sweep cells are intact; rerun to "
