@@ -25,7 +25,7 @@ from typing import Any
 from .config import Config, resolve
 from .errors import UsageError
 
-COMMANDS = ("analyze", "compare")
+COMMANDS = ("analyze", "compare", "train")
 TABLES = {"sweep": {"command", "out"}, "grid": None, "fixed": None}
 MAX_GROUP = 64  # cells per vmapped call: bounds the memory of one call and the work lost to a kill
 # Rough cost model for --dry-run: seconds per unit of T·S²·(S + 4·H·G) on this project's CPU
@@ -48,6 +48,7 @@ class Cell:
     index: int
     config: Config
     grid: dict[str, Any]
+    options: tuple = ()  # (name, value) pairs the cell was resolved from (train cells)
 
     @property
     def id(self) -> str:
@@ -147,19 +148,38 @@ def load(path: str | os.PathLike, *, out: str | None = None) -> Sweep:
     cells = []
     for i, combo in enumerate(itertools.product(*(grid[k] for k in keys))):
         point = dict(zip(keys, combo, strict=True))
+        options = {**fixed, **point}
         try:
-            cfg = resolve({**fixed, **point})
+            cfg = resolve_train_cell(options) if command == "train" else resolve(options)
         except UsageError as e:
-            key = _guilty_key(e.message, {**fixed, **point})
+            key = _guilty_key(e.message, options)
             table = "grid" if key in grid else "fixed" if key in fixed else None
             raise _error(path, text, table, key, e.message, e.hint) from None
-        cells.append(Cell(i, cfg, point))
+        cells.append(Cell(i, cfg, point, tuple(sorted(options.items(), key=lambda kv: kv[0]))))
     for cfg_cells in _by_id(cells).values():
         if len(cfg_cells) > 1:
             raise _error(path, text, "grid", None,
                          f"cells {cfg_cells[0].index} and {cfg_cells[1].index} are the same run",
                          "remove repeated values from the lists in [grid]")
     return Sweep(path, command, out_dir, grid, fixed, cells)
+
+
+def resolve_train_cell(options: dict) -> Config:
+    """A train cell: one architecture and one clip threshold; its config carries every
+    training option (and `clip`) so that its id changes with any of them."""
+    import math
+
+    from .train.setup import resolve_train
+
+    for key in ("arch", "clip"):
+        value = options.get(key)
+        if isinstance(value, (list, tuple)) or (isinstance(value, str) and "," in value):
+            raise UsageError(f"{key} lists belong in [grid] (one value per cell)",
+                             f"move {key} to [grid] as a list")
+    cfgs, _, clips = resolve_train({**options, **({"clip": str(options["clip"])}
+                                                  if "clip" in options else {})})
+    theta = clips[0]
+    return Config.from_dict({**cfgs[0].to_dict(), "clip": None if math.isinf(theta) else theta})
 
 
 def _lineno_from(message: str) -> int:
@@ -258,13 +278,20 @@ def estimate(cfg: Config) -> tuple[float, int]:
     return seconds, memory
 
 
-def groups(cells: list[Cell]) -> list[list[Cell]]:
-    """Cells that share shapes, in chunks of at most MAX_GROUP, in cell order."""
+def _group_key(cell: Cell) -> tuple:
     from .pipeline import shape_key
 
+    if dict(cell.config.extra).get("task") is None:
+        return shape_key(cell.config)
+    # train: the runs of one call differ only in their clip threshold
+    return tuple((k, repr(v)) for k, v in sorted(cell.config.to_dict().items()) if k != "clip")
+
+
+def groups(cells: list[Cell]) -> list[list[Cell]]:
+    """Cells that share shapes, in chunks of at most MAX_GROUP, in cell order."""
     by_key: dict[tuple, list[Cell]] = {}
     for c in cells:
-        by_key.setdefault(shape_key(c.config), []).append(c)
+        by_key.setdefault(_group_key(c), []).append(c)
     return [g[i : i + MAX_GROUP] for g in by_key.values() for i in range(0, len(g), MAX_GROUP)]
 
 
@@ -278,9 +305,8 @@ def pending_groups(cells: list[Cell], done: set[str]) -> list[list[Cell]]:
 def run_group(out_dir: Path, cells: list[Cell], progress=None) -> None:
     """Analyse `cells` in one vmapped call and write each result (cell file, then index)."""
     from .io.store import atomic_write_text
-    from .pipeline import analyze_group
 
-    runs = analyze_group([c.config for c in cells], progress=progress)
+    runs = _train_group(cells) if "task" in dict(cells[0].config.extra) else _analyze(cells)
     folder = Path(out_dir) / "cells"
     for cell, run in zip(cells, runs, strict=True):
         run["label"] = cell.label
@@ -290,6 +316,30 @@ def run_group(out_dir: Path, cells: list[Cell], progress=None) -> None:
             f.write(json.dumps({"id": cell.id, "index": cell.index, "label": run["label"]}) + "\n")
             f.flush()
             os.fsync(f.fileno())
+
+
+def _analyze(cells: list[Cell]) -> list[dict]:
+    from .pipeline import analyze_group
+
+    return analyze_group([c.config for c in cells])
+
+
+def _train_group(cells: list[Cell]) -> list[dict]:
+    """Train the cells (same options, one clip threshold each) in one vmapped call."""
+    from .train.runner import GroupTrainer, TrainSettings
+    from .train.setup import resolve_train
+
+    options = dict(cells[0].options)
+    clips = ",".join("none" if c.config.to_dict()["clip"] is None else str(c.config.to_dict()["clip"])
+                     for c in cells)
+    cfgs, task, thetas = resolve_train({**options, "clip": clips})
+    extra = dict(cfgs[0].extra)
+    settings = TrainSettings(task, tuple(thetas), extra["clip_mode"], extra["optimizer"],
+                             extra["lr"], extra["batch_size"], extra["iters"], extra["tbptt"],
+                             extra["checkpoint_every"])
+    trainer = GroupTrainer(cfgs[0], settings)
+    trainer.run()
+    return trainer.records()
 
 
 def collect(out_dir: Path, cells: list[Cell]) -> tuple[list[dict], list[Cell]]:

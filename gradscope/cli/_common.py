@@ -93,6 +93,9 @@ def emit(report: dict, fmt: str, out_dir: str, table=None) -> None:
 
         from ..report import print_summary
 
+        if table is None and report.get("command") == "train":
+            from .train import summary_table as table
+
         if table is None:
             print_summary(report, Console(), out_dir)
         else:

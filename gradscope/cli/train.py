@@ -3,7 +3,6 @@ watch the gradient norms, the task error and the Jacobian profile as training go
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated
 
@@ -57,51 +56,6 @@ class Interrupted(GradscopeError):
     exit_code = 130
 
 
-def parse_clips(value: str) -> list[float]:
-    """`none,1,5` -> [inf, 1.0, 5.0]; every θ finite and > 0, or none."""
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    hint = "pass a comma list of positive thresholds or none, e.g. --clip none,1,5"
-    if not items:
-        raise UsageError("--clip is empty", hint)
-    out = []
-    for v in items:
-        if v.lower() == "none":
-            out.append(math.inf)
-            continue
-        try:
-            theta = float(v)
-        except ValueError:
-            raise UsageError(f"--clip: {v!r} is not a number or none", hint) from None
-        if not (math.isfinite(theta) and theta > 0):
-            raise UsageError(f"--clip: {v!r} must be a positive finite threshold", hint)
-        out.append(theta)
-    if len(set(out)) != len(out):
-        raise UsageError(f"--clip {value} repeats a threshold", hint)
-    return out
-
-
-def _check_choice(flag: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise UsageError(f"unknown {flag} {value!r}",
-                         f"use one of: {', '.join(choices)} (e.g. {flag} {choices[0]})")
-
-
-def _check_int(flag: str, value: int | None, example: int) -> None:
-    if value is not None and value < 1:
-        raise UsageError(f"{flag} must be at least 1, got {value}", f"pass e.g. {flag} {example}")
-
-
-def _check_numbers(lr: float, batch_size: int, iters: int, tbptt: int | None,
-                   checkpoint_every: int | None) -> None:
-    if not (math.isfinite(lr) and lr > 0):
-        raise UsageError(f"--lr must be a positive finite number, got {lr:g}",
-                         "pass e.g. --lr 0.01")
-    _check_int("--batch-size", batch_size, 32)
-    _check_int("--iters", iters, 1000)
-    _check_int("--tbptt", tbptt, 20)
-    _check_int("--checkpoint-every", checkpoint_every, 100)
-
-
 def _check_save_path(path: str | None) -> None:
     if path is None:
         return
@@ -124,7 +78,7 @@ def weights_paths(path: str, labels: list[tuple[str, str]]) -> list[Path]:
             for arch, tag in labels]
 
 
-def _table(report: dict):
+def summary_table(report: dict):
     """One row per run: final loss against the baseline, task error, clipping, divergence."""
     from rich import box
     from rich.table import Table
@@ -170,6 +124,8 @@ def train(
     forget_bias: o.ForgetBias = None,
     activation: o.Activation = None,
     seed: o.Seed = None,
+    platform: o.Platform = None,
+    tf32: o.Tf32 = False,
     out: o.Out = None,
     format: o.Format = "table",
     no_plots: o.NoPlots = False,
@@ -182,41 +138,22 @@ def train(
     the task error on a held-out batch and, at checkpoints, log10 ‖∂s_T/∂s_t‖ and the
     spectral radius of W_hh. Ctrl-C writes the report of the iterations done so far.
     """
-    from ..config import Config, validate
-    from ..train.clipping import CLIP_MODES
-    from ..train.loop import OPTIMIZERS
-    from ..train.tasks import make_task
-    from ._common import check_format, split_list
+    from ..train.setup import resolve_train
+    from ._common import check_format
 
     check_format(format)
-    archs = split_list("--arch", arch) or ["rnn"]
-    clips = parse_clips(clip)
-    _check_choice("--clip-mode", clip_mode, CLIP_MODES)
-    _check_choice("--optimizer", optimizer, OPTIMIZERS)
-    _check_numbers(lr, batch_size, iters, tbptt, checkpoint_every)
+    cfgs, the_task, clips = resolve_train(dict(
+        task=task, text=text, arch=arch, clip=clip, clip_mode=clip_mode, optimizer=optimizer,
+        lr=lr, batch_size=batch_size, iters=iters, tbptt=tbptt,
+        checkpoint_every=checkpoint_every, hidden=hidden, steps=steps, layers=layers,
+        init=init, scale=scale, forget_bias=forget_bias, activation=activation, seed=seed))
     _check_save_path(save_weights)
-    if activation is not None and "rnn" not in archs:
-        raise UsageError(f"--activation {activation} applies to the vanilla RNN only, not "
-                         f"{','.join(archs)}", "drop --activation or add rnn to --arch")
-    T = 100 if steps is None else steps
-    the_task = make_task(task, T, text_file=text)
-    every = checkpoint_every or max(1, iters // 10)
-    shared = {k: v for k, v in dict(hidden=hidden, layers=layers, init=init, scale=scale,
-                                    forget_bias=forget_bias, seed=seed).items() if v is not None}
-    extras = dict(task=the_task.name, text=the_task.text_file,
-                  sequence_length=the_task.length, clip_mode=clip_mode, optimizer=optimizer,
-                  lr=lr, batch_size=batch_size, iters=iters, tbptt=tbptt,
-                  checkpoint_every=every)
-    cfgs = []
-    for a in dict.fromkeys(archs):
-        act = {"activation": activation} if activation is not None and a == "rnn" else {}
-        cfgs.append(validate(Config.from_dict({**shared, **act, **extras, "arch": a, "steps": T,
-                                                "input_size": the_task.input_size})))
     _run(cfgs, the_task, clips, out=out, fmt=format, no_plots=no_plots, force=force,
-         save_weights=save_weights)
+         save_weights=save_weights, platform=platform, tf32=tf32)
 
 
-def _run(cfgs, task, clips, *, out, fmt, no_plots, force, save_weights) -> None:
+def _run(cfgs, task, clips, *, out, fmt, no_plots, force, save_weights, platform=None,
+         tf32=False) -> None:
     from ..io.store import prepare_out_dir, write_report_folder
     from ..train.runner import GroupTrainer, TrainSettings, check_memory
 
@@ -231,7 +168,7 @@ def _run(cfgs, task, clips, *, out, fmt, no_plots, force, save_weights) -> None:
     from ..pipeline import configure_jax
     from ._common import emit, progress_bar
 
-    configure_jax()
+    configure_jax(platform, tf32)
     trainers = [GroupTrainer(c, settings) for c in cfgs]
     interrupted = False
     total = settings.iters * len(trainers)
@@ -253,7 +190,7 @@ def _run(cfgs, task, clips, *, out, fmt, no_plots, force, save_weights) -> None:
         done = sum(t.progress.done for t in trainers)
         raise Interrupted("interrupted", f"the report in {out_dir} holds the {done} of {total} "
                                          "iterations done; rerun with --force to redo them")
-    emit(report, fmt, str(out_dir), table=_table)
+    emit(report, fmt, str(out_dir), table=summary_table)
 
 
 def _weights_files(path: str | None, trainers, clips, mode: str) -> list[Path]:

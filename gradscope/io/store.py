@@ -75,13 +75,12 @@ def write_report_folder(out_dir: Path, report: dict, *, plots: bool = True) -> l
 
     **Returns:** the figure paths relative to `out_dir`.
     """
-    from ..report import render_series_csv as generic_series_csv
     from ..report import renderers
 
     render_series_csv, write_plots, render_markdown, render_html = renderers(report)
     out_dir = Path(out_dir)
     atomic_write_text(out_dir / "series.csv", render_series_csv(report))
-    if render_series_csv is generic_series_csv:  # runs of analyses: one row each
+    if report.get("command") != "cliff":  # one row per run (a sweep's cell)
         from ..report.summary_csv import render_summary_csv
 
         atomic_write_text(out_dir / "summary.csv", render_summary_csv(report))

@@ -193,3 +193,45 @@ def test_restarts_after_sigkill_end_with_the_uninterrupted_results(tmp_path):
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)["runs"]) == 24
     assert _numbers(tmp_path / "killed") == _numbers(tmp_path / "ref")
+
+
+TRAIN_SWEEP = """\
+[sweep]
+command = "train"
+out = "{out}"
+
+[grid]
+clip = ["none", 1]
+
+[fixed]
+task = "adding"
+arch = "rnn"
+steps = 8
+hidden = 6
+iters = 12
+lr = 0.05
+"""
+
+
+def test_a_train_sweep_equals_the_train_command(tmp_path):
+    path = _write(tmp_path, TRAIN_SWEEP.format(out=tmp_path / "sweep"))
+    r = gradscope("sweep", str(path), "--format", "json", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    swept = json.loads(r.stdout)
+    assert swept["command"] == "train" and len(swept["runs"]) == 2
+    assert (tmp_path / "sweep" / "summary.csv").read_text().count("\n") == 3
+    r = gradscope("train", "--task", "adding", "--arch", "rnn", "-T", "8", "-H", "6", "--iters",
+                  "12", "--lr", "0.05", "--clip", "none,1", "--format", "json", "--no-plots",
+                  "-o", str(tmp_path / "train"))
+    assert r.returncode == 0, r.stderr
+    direct = json.loads(r.stdout)
+    for a, b in zip(swept["runs"], direct["runs"], strict=True):
+        assert a["series"] == b["series"] and a["summary"] == b["summary"]
+
+
+def test_a_bad_train_option_names_its_line(tmp_path):
+    path = _write(tmp_path, TRAIN_SWEEP.replace('task = "adding"', 'task = "juggling"')
+                  .format(out=tmp_path / "o"))
+    with pytest.raises(UsageError) as e:
+        load(path)
+    assert f"{path}:9: [fixed] task" in e.value.message and "juggling" in e.value.message
