@@ -302,13 +302,16 @@ def pending_groups(cells: list[Cell], done: set[str]) -> list[list[Cell]]:
     return [g for g in groups(cells) if any(c.id not in done for c in g)]
 
 
-def run_group(out_dir: Path, cells: list[Cell], progress=None) -> None:
-    """Analyse `cells` in one vmapped call and write each result (cell file, then index)."""
+def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset()) -> None:
+    """Run `cells` in one vmapped call and write the result of each cell not in `done`
+    (cell file, then index); a done cell's file is left exactly as it was."""
     from .io.store import atomic_write_text
 
     runs = _train_group(cells) if "task" in dict(cells[0].config.extra) else _analyze(cells)
     folder = Path(out_dir) / "cells"
     for cell, run in zip(cells, runs, strict=True):
+        if cell.id in done:
+            continue
         run["label"] = cell.label
         run["cell"] = {"id": cell.id, "index": cell.index, "grid": cell.grid}
         atomic_write_text(folder / f"{cell.id}.json", json.dumps(run, allow_nan=False) + "\n")

@@ -113,3 +113,47 @@ def test_float32_agrees_with_x64_over_random_configs(arch, H, scale, init, seed)
     f64 = analyze(Config(**{**cfg.to_dict(), "x64": True}))["series"]
     for key in ("log10_jacobian_norm", "log10_local_norm", "log10_loss_grad_norm"):
         assert f32[key] == pytest.approx(f64[key], abs=1e-3)
+
+
+def _start(args, out):
+    env = {**os.environ, "GRADSCOPE_NO_CACHE": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "gradscope", *args], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not out.exists() and time.time() < deadline:
+        time.sleep(0.1)
+    return p
+
+
+def test_a_killed_train_leaves_no_report_and_reruns(tmp_path):
+    out = tmp_path / "train"
+    args = ["train", "--task", "adding", "-a", "lstm", "-T", "40", "-H", "32", "--iters",
+            "5000", "--format", "none", "-o", str(out)]
+    p = _start(args, out)
+    time.sleep(3.0)
+    assert p.poll() is None
+    p.kill()
+    p.communicate(timeout=60)
+    assert not (out / "report.json").exists() and _leftovers(out) == []
+    r = gradscope(*args[:-6], "--iters", "5", "--format", "none", "--no-plots", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "report.json").is_file()
+
+
+def test_ctrl_c_during_a_sweep_keeps_finished_cells(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(f'[sweep]\nout = "{tmp_path / "o"}"\n[grid]\narch = ["rnn", "gru", "lstm"]\n'
+                    'hidden = [8, 12, 16]\n[fixed]\nsteps = 400\n')
+    p = _start(["sweep", str(spec), "--format", "none", "--no-plots"], tmp_path / "o" / "cells")
+    time.sleep(4.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    if p.returncode == 0:
+        pytest.skip("the sweep finished before the interrupt")
+    assert p.returncode == 130 and err.startswith("error: interrupted"), err
+    assert _leftovers(tmp_path / "o") == []
+    before = {f.name: f.read_bytes() for f in (tmp_path / "o" / "cells").glob("*.json")}
+    r = gradscope("sweep", str(spec), "--format", "none", "--no-plots")
+    assert r.returncode == 0, r.stderr
+    after = {f.name: f.read_bytes() for f in (tmp_path / "o" / "cells").glob("*.json")}
+    assert len(after) == 9 and all(after[k] == v for k, v in before.items())

@@ -10,6 +10,7 @@ import typer
 
 from .. import __version__
 from .analyze import analyze
+from .cliff import cliff
 from .compare import compare
 from .report import report
 from .spectrum import spectrum
@@ -42,9 +43,10 @@ def _root(
 app.command("analyze")(analyze)
 app.command("compare")(compare)
 app.command("spectrum")(spectrum)
+app.command("train")(train)
+app.command("cliff")(cliff)
 app.command("sweep")(sweep)
 app.command("report")(report)
-app.command("train")(train)
 
 
 INTERRUPTED = ("interrupted", "finished output folders and sweep cells are intact; rerun to "

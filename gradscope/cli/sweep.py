@@ -61,7 +61,7 @@ def sweep(
     format: o.Format = "table",
     no_plots: o.NoPlots = False,
 ) -> None:
-    """Run a grid of analyses from a TOML file; stop it any time and start it again.
+    """Run a grid of analyze, compare or train runs from a TOML file; stop it, start it again.
 
     Each finished cell is saved in OUT/cells/<id>.json (id: a hash of its resolved config);
     a restart does only the missing cells. Cells that share shapes run in one vmapped call.
@@ -151,7 +151,7 @@ def _run(spec, out_dir: Path, mine, done, fmt: str) -> None:
     with progress_bar(f"sweep {Path(spec.path).name}", fmt != "json") as update:
         update(0, total)
         for group in todo:
-            run_group(out_dir, group)
+            run_group(out_dir, group, frozenset(done))
             finished += len(group)
             update(finished, total)
 
