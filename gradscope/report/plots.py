@@ -441,13 +441,14 @@ FIGURES = {"jacobian_norm": fig_jacobian_norm, "local_norm": fig_local_norm,
            "heatmaps": fig_heatmaps, "dlfs2": fig_dlfs2}
 
 
-def write_plots(report: dict, plots_dir: Path) -> list[Path]:
+def write_plots(report: dict, plots_dir: Path, figures: dict | None = None) -> list[Path]:
     """Write every figure that applies as `<name>.png` (150 dpi) and `<name>.svg` into
-    `plots_dir` (created if missing); return the PNG paths in FIGURES order."""
+    `plots_dir` (created if missing); return the PNG paths in the order of `figures`
+    (name -> function of the report; default FIGURES)."""
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, make in FIGURES.items():
+    for name, make in (FIGURES if figures is None else figures).items():
         fig = make(report)
         if fig is None:
             continue

@@ -7,18 +7,14 @@ same in every panel). Every data line carries a gid `"<run index>:<series>"`.
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
-from html import escape
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
-from .html import CSS, html_table
-from .markdown import md_table
 from .plots import _colors, _figure, as_array
-from .text import config_tables, fmt, meta_line, pairs_table
+from .text import fmt
 
 SUMMARY_COLUMNS = ("run", "final loss", "baseline", "task error", "solved", "clipped",
                    "first non-finite iter", "ρ(W_hh) start → end", "log10 ‖P_0‖ start → end")
@@ -251,18 +247,10 @@ FIGURES = {"loss": fig_loss, "grad_norm": fig_grad_norm, "task_error": fig_task_
 
 
 def write_plots(report: dict, plots_dir: Path) -> list[Path]:
-    """Write each figure as `<name>.png` (150 dpi) and `<name>.svg`; return the PNG paths."""
-    plots_dir = Path(plots_dir)
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, make in FIGURES.items():
-        fig = make(report)
-        if fig is None:
-            continue
-        fig.savefig(plots_dir / f"{name}.png", dpi=150)
-        fig.savefig(plots_dir / f"{name}.svg", metadata={"Date": None})
-        written.append(plots_dir / f"{name}.png")
-    return written
+    """Each figure as `<name>.png` (150 dpi) and `<name>.svg`; returns the PNG paths."""
+    from . import plots
+
+    return plots.write_plots(report, plots_dir, FIGURES)
 
 
 # --------------------------------------------------------------------------- series.csv
@@ -364,64 +352,23 @@ def _interrupted_note(report: dict) -> list[str]:
 # --------------------------------------------------------------------------- markdown, html
 
 
+def _document_layout(report: dict):
+    from .document import Layout
+
+    runs = report.get("runs") or []
+    return Layout(_title(report), SUMMARY_COLUMNS, [summary_row(r) for r in runs], SUMMARY_NOTE,
+                  explain, FIGURE_CAPTIONS, FIGURE_ORDER, notes=_interrupted_note(report))
+
+
 def render_markdown(report: dict, plot_files: list[str]) -> str:
     """The Markdown report; `plot_files` are PNG paths relative to the report folder."""
-    runs = report.get("runs") or []
-    lines = [f"# {_title(report)}", "", meta_line(report), ""]
-    lines += [f"**{t}**" for t in _interrupted_note(report)] + [""] * bool(report.get("interrupted"))
-    lines += ["## Summary", "", *md_table(SUMMARY_COLUMNS, [summary_row(r) for r in runs]), "",
-              SUMMARY_NOTE, "", "## Runs", ""]
-    for run in runs:
-        lines += [f"### {run.get('label', '')}", "", " ".join(explain(run)), ""]
-    if plot_files:
-        lines += ["## Figures", ""]
-        for path in plot_files:
-            name = PurePosixPath(path).stem
-            lines += [f"![{name.replace('_', ' ')}]({path})", "",
-                      f"*{FIGURE_CAPTIONS.get(name, name.replace('_', ' '))}*", ""]
-    shared, diff_header, diff_rows = config_tables(runs)
-    lines += ["## Configuration", ""]
-    if diff_rows:
-        lines += ["Options that differ between runs:", "", *md_table(diff_header, diff_rows), ""]
-    if shared:
-        lines += ["Options shared by every run:", "", *md_table(*pairs_table(shared)), ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    from .document import markdown_document
 
-
-def _figures_html(plots_dir: Path) -> list[str]:
-    plots_dir = Path(plots_dir)
-    if not plots_dir.is_dir():
-        return []
-    rank = {n: i for i, n in enumerate(FIGURE_ORDER)}
-    out = []
-    for png in sorted(plots_dir.glob("*.png"), key=lambda p: (rank.get(p.stem, len(rank)), p.stem)):
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        caption = FIGURE_CAPTIONS.get(png.stem, png.stem.replace("_", " "))
-        out.append(f'<figure><img alt="{escape(png.stem.replace("_", " "))}" '
-                   f'src="data:image/png;base64,{data}">'
-                   f"<figcaption>{escape(caption)}</figcaption></figure>")
-    return ["<h2>Figures</h2>", *out] if out else []
+    return markdown_document(report, plot_files, _document_layout(report))
 
 
 def render_html(report: dict, plots_dir: Path) -> str:
     """The HTML report, figures inlined as base64 (one self-contained file)."""
-    runs = report.get("runs") or []
-    head = escape(_title(report))
-    parts = [f"<h1>{head}</h1>", f"<p>{escape(meta_line(report))}</p>"]
-    parts += [f"<p><strong>{escape(t)}</strong></p>" for t in _interrupted_note(report)]
-    parts += ["<h2>Summary</h2>", html_table(SUMMARY_COLUMNS, [summary_row(r) for r in runs]),
-              f'<p class="note">{escape(SUMMARY_NOTE)}</p>', "<h2>Runs</h2>"]
-    for run in runs:
-        parts += [f"<h3>{escape(str(run.get('label', '')))}</h3>",
-                  f"<p>{escape(' '.join(explain(run)))}</p>"]
-    parts += _figures_html(plots_dir)
-    shared, diff_header, diff_rows = config_tables(runs)
-    parts.append("<h2>Configuration</h2>")
-    if diff_rows:
-        parts += ["<p>Options that differ between runs:</p>", html_table(diff_header, diff_rows)]
-    if shared:
-        parts += ["<p>Options shared by every run:</p>", html_table(*pairs_table(shared))]
-    return ('<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{head}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(parts) + "\n</body>\n</html>\n")
+    from .document import html_document
+
+    return html_document(report, plots_dir, _document_layout(report))

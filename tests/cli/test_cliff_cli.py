@@ -1,26 +1,10 @@
 """`gradscope cliff` end to end: the real entry point in a subprocess, and bad inputs."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from gradscope.cli.app import main
-
-
-def gradscope(*args, cwd=None):
-    env = {**os.environ, "GRADSCOPE_NO_CACHE": "1", "COLUMNS": "120"}
-    return subprocess.run([sys.executable, "-m", "gradscope", *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
-
-
-def run_main(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+from .test_analyze_cli import gradscope, run_main
 
 
 def _no_constant(name):

@@ -3,28 +3,12 @@ back by `analyze`, Ctrl-C, and bad inputs."""
 
 import json
 import math
-import os
-import subprocess
-import sys
 from contextlib import contextmanager
 
 import numpy as np
 import pytest
 
-from gradscope.cli.app import main
-
-
-def gradscope(*args, cwd=None):
-    env = {**os.environ, "GRADSCOPE_NO_CACHE": "1", "COLUMNS": "120"}
-    return subprocess.run([sys.executable, "-m", "gradscope", *args], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=300)
-
-
-def run_main(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exc.value.code, out, err
+from .test_analyze_cli import gradscope, run_main
 
 
 def test_lstm_learns_adding_and_weights_round_trip_through_analyze(tmp_path):

@@ -1,0 +1,112 @@
+"""The one layout of report.md and report.html: title, notes, summary table, a paragraph per
+run, the figures and the configuration. Each kind of report (analyses, train, cliff) fills a
+`Layout` with its own table, sentences and captions."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path, PurePosixPath
+
+from .html import CSS, html_table
+from .markdown import md_table
+from .text import config_tables, meta_line, pairs_table
+
+
+@dataclass(frozen=True)
+class Layout:
+    title: str
+    columns: tuple[str, ...]
+    rows: list[list[str]]
+    note: str
+    explain: Callable[[dict], list[str]]
+    captions: dict[str, str]
+    order: tuple[str, ...] = ()  # figures first in this order, the others by name
+    notes: list[str] = field(default_factory=list)  # in bold, before the summary
+    intro: list[str] = field(default_factory=list)  # one paragraph before the summary
+    regime_col: int | None = None  # the column whose cells are coloured by regime
+
+
+def _caption(layout: Layout, name: str) -> str:
+    return layout.captions.get(name, name.replace("_", " "))
+
+
+def markdown_document(report: dict, plot_files: list[str], layout: Layout) -> str:
+    """report.md; `plot_files` are PNG paths relative to the report folder."""
+    runs = report.get("runs") or []
+    lines = [f"# {layout.title}", "", meta_line(report), ""]
+    lines += [line for t in layout.notes for line in (f"**{t}**", "")]
+    if layout.intro:
+        lines += [" ".join(layout.intro), ""]
+    lines += ["## Summary", "", *md_table(layout.columns, layout.rows), "", layout.note, "",
+              "## Runs", ""]
+    for run in runs:
+        lines += [f"### {run.get('label', '')}", "", " ".join(layout.explain(run)), ""]
+    if plot_files:
+        lines += ["## Figures", ""]
+        for path in plot_files:
+            name = PurePosixPath(path).stem
+            lines += [f"![{name.replace('_', ' ')}]({path})", "", f"*{_caption(layout, name)}*", ""]
+    shared, diff_header, diff_rows = config_tables(runs)
+    lines += ["## Configuration", ""]
+    if diff_rows:
+        lines += ["Options that differ between runs:", "", *md_table(diff_header, diff_rows), ""]
+        if shared:
+            lines += ["Options shared by every run:", ""]
+    if shared:
+        lines += [*md_table(*pairs_table(shared)), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _figures(plots_dir: Path, layout: Layout) -> list[str]:
+    plots_dir = Path(plots_dir)
+    if not plots_dir.is_dir():
+        return []
+    rank = {name: i for i, name in enumerate(layout.order)}
+    out = []
+    for png in sorted(plots_dir.glob("*.png"), key=lambda p: (rank.get(p.stem, len(rank)), p.stem)):
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        out.append(f'<figure><img alt="{escape(png.stem.replace("_", " "))}" '
+                   f'src="data:image/png;base64,{data}">'
+                   f"<figcaption>{escape(_caption(layout, png.stem))}</figcaption></figure>")
+    return ["<h2>Figures</h2>", *out] if out else []
+
+
+def html_document(report: dict, plots_dir: Path, layout: Layout) -> str:
+    """report.html, self-contained: the PNGs of `plots_dir` inlined as base64 data URIs."""
+    runs = report.get("runs") or []
+    head = escape(layout.title)
+    parts = [f"<h1>{head}</h1>", f"<p>{escape(meta_line(report))}</p>"]
+    parts += [f"<p><strong>{escape(t)}</strong></p>" for t in layout.notes]
+    if layout.intro:
+        parts.append(f"<p>{escape(' '.join(layout.intro))}</p>")
+    parts += ["<h2>Summary</h2>", html_table(layout.columns, layout.rows, layout.regime_col),
+              f'<p class="note">{escape(layout.note)}</p>', "<h2>Runs</h2>"]
+    for run in runs:
+        parts += [f"<h3>{escape(str(run.get('label', '')))}</h3>",
+                  f"<p>{escape(' '.join(layout.explain(run)))}</p>"]
+    parts += _figures(plots_dir, layout)
+    shared, diff_header, diff_rows = config_tables(runs)
+    parts.append("<h2>Configuration</h2>")
+    if diff_rows:
+        parts += ["<p>Options that differ between runs:</p>", html_table(diff_header, diff_rows)]
+        if shared:
+            parts.append("<p>Options shared by every run:</p>")
+    if shared:
+        parts.append(html_table(*pairs_table(shared)))
+    return ('<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{head}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(parts) + "\n</body>\n</html>\n")
+
+
+def analysis_layout(report: dict) -> Layout:
+    """The layout of analyze, compare, spectrum and sweep reports."""
+    from .html import FIGURE_ORDER
+    from .text import FIGURE_CAPTIONS, explain, summary_parts, title
+
+    columns, rows, note, regime_col = summary_parts(report)
+    return Layout(title(report), columns, rows, note, explain, FIGURE_CAPTIONS, FIGURE_ORDER,
+                  regime_col=regime_col)
