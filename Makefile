@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/gradscope compare --arch rnn,lstm,gru --scale 0.5,1,1.5 --out $(OUT) --force
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2  # two workers: most tests wait on one core (tracing, subprocesses)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gradscope tests benchmarks

@@ -23,7 +23,7 @@ def test_dlfs2_preset_gives_the_books_numbers(scale, expected):
         assert 10 ** g[T - k] == pytest.approx(value, rel=5e-5)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
+@settings(max_examples=8, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(H=st.integers(2, 12), scale=st.floats(0.2, 3.0), seed=st.integers(0, 10_000),
        act=st.sampled_from(["tanh", "relu", "linear"]))
