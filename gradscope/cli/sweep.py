@@ -85,6 +85,9 @@ def sweep(
     out_dir = Path(spec.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir} is a file, not a folder", "choose a folder for the sweep")
+    if (out_dir / "report.json").exists() and not (out_dir / "sweep.json").exists():
+        raise UsageError(f"{out_dir} holds a finished report that is not a sweep's",
+                         "choose another --out (a sweep resumes only in its own folder)")
     mine = shard_cells(spec.cells, k, n)
     done = done_ids(out_dir) if out_dir.is_dir() else set()
     todo = [c for c in mine if c.id not in done]

@@ -81,6 +81,14 @@ def test_errors_name_file_line_and_key(tmp_path, edit, where):
     assert "Traceback" not in r.stderr and not (tmp_path / "o").exists()  # before any work
 
 
+def test_a_folder_with_another_report_is_not_overwritten(tmp_path):
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "report.json").write_text("{}")
+    r = gradscope("sweep", str(_write(tmp_path, SWEEP.format(out=tmp_path / "o"))))
+    assert r.returncode == 2 and "not a sweep's" in r.stderr and "hint:" in r.stderr
+    assert (tmp_path / "o" / "report.json").read_text() == "{}"
+
+
 def test_dry_run_lists_cells_and_runs_nothing(tmp_path):
     path = _write(tmp_path, SWEEP.format(out=tmp_path / "o"))
     r = gradscope("sweep", str(path), "--dry-run")
