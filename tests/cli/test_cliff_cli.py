@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from .test_analyze_cli import gradscope, run_main
+from .test_analyze_cli import _assert_usage_error, gradscope, run_main
 
 
 def _no_constant(name):
@@ -68,16 +68,6 @@ def test_cliff_report_files_plots_refusal_and_force(tmp_path):
                                                                          [-3, 2])
     assert (c["start"], c["lr"], c["target"], c["x0"], c["grid"]) == ([1, -1], 0.01, 0.3, 0.1, 8)
     assert len(report["runs"][1]["series"]["w"]) == 6
-
-
-def _assert_usage_error(code, out, err, *needles):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 2, err
-    assert lines[0].startswith("error: ") and lines[1].startswith("hint: ")
-    assert "Traceback" not in err and out == ""
-    for n in needles:
-        assert n in lines[0]
 
 
 @pytest.mark.parametrize(("args", "needle"), [

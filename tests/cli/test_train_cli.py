@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from .test_analyze_cli import gradscope, run_main
+from .test_analyze_cli import _assert_usage_error, gradscope, run_main
 
 
 def test_lstm_learns_adding_and_weights_round_trip_through_analyze(tmp_path):
@@ -121,16 +121,6 @@ def test_ctrl_c_keeps_the_iterations_done_then_a_finished_run(tmp_path, capsys, 
     assert "rnn · clip 5" in stdout and "report" in stdout
     report = json.loads((out / "report.json").read_text())
     assert report["interrupted"] is False and len(report["runs"][0]["series"]["loss"]) == 50
-
-
-def _assert_usage_error(code, out, err, *needles):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 2, err
-    assert lines[0].startswith("error: ") and lines[1].startswith("hint: ")
-    assert "Traceback" not in err and out == ""
-    for n in needles:
-        assert n in lines[0]
 
 
 @pytest.mark.parametrize(("args", "needle"), [
