@@ -20,17 +20,16 @@ def layer_fn(cfg: Config):
     return gru_cho_layer if cfg.gru_variant == "cho" else gru_layer
 
 
+def layer_params(params: dict, k: int, suffix: str = "") -> dict:
+    """Layer k's `{w_ih, w_hh, b_ih, b_hh}` from PyTorch-named params (`suffix="_reverse"`:
+    the second direction of a bidirectional layer)."""
+    return {"w_ih": params[f"weight_ih_l{k}{suffix}"], "w_hh": params[f"weight_hh_l{k}{suffix}"],
+            "b_ih": params[f"bias_ih_l{k}{suffix}"], "b_hh": params[f"bias_hh_l{k}{suffix}"]}
+
+
 def split_layers(params: dict, layers: int) -> list[dict]:
     """PyTorch-named flat params -> one `{w_ih, w_hh, b_ih, b_hh}` dict per layer."""
-    return [
-        {
-            "w_ih": params[f"weight_ih_l{k}"],
-            "w_hh": params[f"weight_hh_l{k}"],
-            "b_ih": params[f"bias_ih_l{k}"],
-            "b_hh": params[f"bias_hh_l{k}"],
-        }
-        for k in range(layers)
-    ]
+    return [layer_params(params, k) for k in range(layers)]
 
 
 def direction_params(cfg: Config, params: dict) -> dict:

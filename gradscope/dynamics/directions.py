@@ -15,14 +15,8 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from ..cells._stack import layer_fn
+from ..cells._stack import layer_fn, layer_params
 from ..config import Config
-
-
-def _layer(params: dict, k: int, suffix: str) -> dict:
-    return {short: params[f"{name}_l{k}{suffix}"] for short, name in
-            (("w_ih", "weight_ih"), ("w_hh", "weight_hh"), ("b_ih", "bias_ih"),
-             ("b_hh", "bias_hh"))}
 
 
 @partial(jax.jit, static_argnums=0)
@@ -54,8 +48,8 @@ def other_direction_outputs(cfg: Config, params: dict, xs, s0):
         zero = jnp.zeros(W, x.dtype)
         for k in range(L - 1):
             own = start[k * W : (k + 1) * W]
-            h_f = run(_layer(params, k, ""), own if forward else zero, inp, False)
-            h_b = run(_layer(params, k, "_reverse"), zero if forward else own, inp, True)
+            h_f = run(layer_params(params, k), own if forward else zero, inp, False)
+            h_b = run(layer_params(params, k, "_reverse"), zero if forward else own, inp, True)
             outs.append(h_b if forward else h_f)
             inp = jnp.concatenate([h_f, h_b], axis=-1)
         return jnp.concatenate(outs, axis=-1)
