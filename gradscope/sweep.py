@@ -55,6 +55,11 @@ class Cell:
         return cell_id(self.config)
 
     @property
+    def trains(self) -> bool:
+        """A cell of a `train` sweep (its config carries the training options)."""
+        return "task" in dict(self.config.extra)
+
+    @property
     def label(self) -> str:
         """The grid values that make this cell, e.g. `arch lstm · scale 0.5 · seed 2`."""
         return " · ".join(f"{k} {v}" for k, v in self.grid.items()) or self.config.label()
@@ -281,7 +286,7 @@ def estimate(cfg: Config) -> tuple[float, int]:
 def _group_key(cell: Cell) -> tuple:
     from .pipeline import shape_key
 
-    if dict(cell.config.extra).get("task") is None:
+    if not cell.trains:
         return shape_key(cell.config)
     # train: the runs of one call differ only in their clip threshold
     return tuple((k, repr(v)) for k, v in sorted(cell.config.to_dict().items()) if k != "clip")
@@ -307,7 +312,7 @@ def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset()) -
     (cell file, then index); a done cell's file is left exactly as it was."""
     from .io.store import atomic_write_text
 
-    runs = _train_group(cells) if "task" in dict(cells[0].config.extra) else _analyze(cells)
+    runs = _train_group(cells) if cells[0].trains else _analyze(cells)
     folder = Path(out_dir) / "cells"
     for cell, run in zip(cells, runs, strict=True):
         if cell.id in done:
