@@ -96,7 +96,7 @@ def main() -> None:
         })
         print(json.dumps(rows[-1]), flush=True)
     machine = f"{platform.machine()} {os.cpu_count()} cores, {platform.processor() or ''}".strip()
-    print(f"\n| case | gradscope s | chain floor s | ×floor | torch s | speed-up | torch -inf |")
+    print("\n| case | gradscope s | chain floor s | ×floor | torch s | speed-up | torch -inf |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         f = lambda v, s=".3f": "–" if v is None else format(v, s)  # noqa: E731

@@ -26,9 +26,8 @@ def sampled_steps(T: int) -> np.ndarray:
 
 def _one_step(step, L: int, H: int, W: int, params, s_prev, x):
     dtype = s_prev.dtype
-    cols = partial(jax.vmap, in_axes=1, out_axes=1)
 
-    def sigma(k):  # k is traced: one power iteration serves every layer (vmapped over k)
+    def sigma(k):  # k is traced: one Lanczos iteration serves every layer (vmapped over k)
         def top(d):
             kicks = jnp.zeros((L, H), dtype).at[k].set(d)
             return step(params, s_prev, x, kicks)[0][(L - 1) * W : (L - 1) * W + H]
@@ -36,7 +35,7 @@ def _one_step(step, L: int, H: int, W: int, params, s_prev, x):
         d0 = jnp.zeros(H, dtype)
         jvp = jax.linearize(top, d0)[1]
         pull = jax.vjp(top, d0)[1]
-        return top_singular_value(cols(jvp), cols(lambda r: pull(r)[0]), H, dtype)
+        return top_singular_value(jvp, lambda r: pull(r)[0], H, dtype)
 
     below = jnp.log10(jax.vmap(sigma)(jnp.arange(L - 1)))
     return jnp.concatenate([below, jnp.zeros(1, dtype)])  # D_top = I

@@ -25,7 +25,15 @@ import numpy as np
 from ..errors import UsageError
 from .compiled import compiled
 from .jacobian import state_step
-from .norms import log10_frobenius, log10_vector_norm, rescale, top_singular_value
+from .norms import (
+    TRACK,
+    log10_frobenius,
+    log10_vector_norm,
+    rescale,
+    start_block,
+    top_singular_value,
+    tracked_top_singular_value,
+)
 
 MAX_CHUNK = 64
 
@@ -75,11 +83,12 @@ def chunk_size(batch: int, state: int, steps: int, itemsize: int, gate_width: in
     return int(min(MAX_CHUNK, 1 << max(0, math.ceil(math.log2(steps)))))
 
 
-def _log10_norm_of_P(norm: str, P):
+def _log10_norm_of_P(norm: str, P, U):
+    """log10 ‖P‖ and the tracked block of its top left singular vectors."""
     if norm == "frobenius":
-        return log10_frobenius(P)
-    n, dtype = P.shape[0], P.dtype
-    return jnp.log10(top_singular_value(lambda V: P @ V, lambda W: P.T @ W, n, dtype))
+        return log10_frobenius(P), U
+    sigma, U = tracked_top_singular_value(P, U)
+    return jnp.log10(sigma), U
 
 
 def _log10_local_norm(norm: str, f, params, s, x):
@@ -93,8 +102,7 @@ def _log10_local_norm(norm: str, f, params, s, x):
     if norm == "frobenius":
         return log10_frobenius(jax.vmap(lambda r: pull(r)[0])(jnp.eye(s.shape[0], dtype=s.dtype)))
     jvp = jax.linearize(fx, s)[1]
-    cols = partial(jax.vmap, in_axes=1, out_axes=1)
-    sigma = top_singular_value(cols(jvp), cols(lambda r: pull(r)[0]), s.shape[0], s.dtype)
+    sigma = top_singular_value(jvp, lambda r: pull(r)[0], s.shape[0], s.dtype)
     return jnp.log10(sigma)
 
 
@@ -103,7 +111,7 @@ def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
     f = state_step(step)
 
     def body(c, inp):
-        P, lp, g, lg = c
+        P, lp, g, lg, U = c
         s, x, m = inp
 
         def fx(s_):
@@ -116,7 +124,8 @@ def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
 
         P, lp = rescale(jnp.where(m, jax.vmap(row_times_j)(P), P), lp)
         g, lg = rescale(jnp.where(m, row_times_j(g), g), lg)
-        return (P, lp, g, lg), (_log10_norm_of_P(norm, P) + lp, lg + log10_vector_norm(g))
+        log_norm, U = _log10_norm_of_P(norm, P, U)
+        return (P, lp, g, lg, U), (log_norm + lp, lg + log10_vector_norm(g))
 
     return jax.lax.scan(body, carry, (s_prev, xs, mask), reverse=True)
 
@@ -154,7 +163,8 @@ def _start(g_T):
     P = jnp.broadcast_to(jnp.eye(S, dtype=g_T.dtype), g_T.shape + (S,))
     zeros = jnp.zeros(g_T.shape[:-1], g_T.dtype)
     g, lg = jax.vmap(jax.vmap(rescale))(g_T, zeros)
-    return P, zeros, g, lg
+    U = jnp.broadcast_to(start_block(S, g_T.dtype), g_T.shape + (min(TRACK, S),))
+    return P, zeros, g, lg, U
 
 
 def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) -> Propagation:

@@ -120,8 +120,14 @@ def test_shards_together_equal_one_run_and_merge(tmp_path, full):
     merged = json.loads(r.stdout)
     reference = json.loads((full_dir / "report.json").read_text())
     key = lambda run: run["cell"]["index"]  # noqa: E731
-    assert [(r["cell"]["id"], r["summary"]) for r in sorted(merged["runs"], key=key)] == \
-        [(r["cell"]["id"], r["summary"]) for r in sorted(reference["runs"], key=key)]
+    got, want = sorted(merged["runs"], key=key), sorted(reference["runs"], key=key)
+    assert [r["cell"]["id"] for r in got] == [r["cell"]["id"] for r in want]
+    # a shard batches fewer runs per group than the whole sweep: equal up to float32 rounding
+    for a, b in zip(got, want, strict=True):
+        for k, v in b["summary"].items():
+            assert a["summary"][k] == (pytest.approx(v, rel=1e-6) if isinstance(v, float) else v)
+        np.testing.assert_allclose(*(np.array(r["series"]["log10_jacobian_norm"], float)
+                                     for r in (a, b)), atol=1e-5)
     rows = (tmp_path / "merged" / "summary.csv").read_text().splitlines()
     assert len(rows) == 9 and rows[0].startswith("label,cell,arch,")
     assert (full_dir / "plots" / "heatmaps.png").is_file()
