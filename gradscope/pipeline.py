@@ -70,7 +70,9 @@ def _step_for(key: tuple):
     # One step function object per cell shape, so jit caches hit across runs.
     from .cells import make_step
 
-    return make_step(Config(**dict(key)))
+    step = make_step(Config(**dict(key)))
+    step.cache_key = repr(key)  # names it across processes (dynamics/compiled.py)
+    return step
 
 
 def step_for(cfg: Config):

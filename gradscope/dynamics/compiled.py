@@ -1,9 +1,22 @@
 """Ahead-of-time compiled programs, kept per process: the first call of a shape compiles
-(and reports how long it took), later calls of the same shapes reuse the executable."""
+(and reports how long it took), later calls of the same shapes reuse the executable.
+
+Across processes, JAX's persistent cache skips XLA's compilation but not the tracing and
+lowering of the Python functions, which costs about a second per analysis. So the lowered
+programs are also kept, serialised with `jax.export`, beside that cache: keyed on the
+static arguments (a step function names itself by `cache_key`), the shapes and dtypes of
+the arguments, the versions of jax and jaxlib and a hash of gradscope's own source. A
+program whose static arguments have no stable name, or whose arguments are split over
+devices, is not kept; any failure to read or write one falls back to tracing.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
+from functools import cache
+from pathlib import Path
 
 import jax
 
@@ -23,6 +36,59 @@ def compiled(jitted, static: tuple, *args):
     if key in _CACHE:
         return _CACHE[key], 0.0
     t0 = time.perf_counter()
-    exe = jitted.lower(*static, *args).compile()
+    exe = _from_disk(jitted, static, args) or jitted.lower(*static, *args).compile()
     _CACHE[key] = exe
     return exe, time.perf_counter() - t0
+
+
+@cache
+def _source_hash() -> str:
+    h = hashlib.sha256(f"{jax.__version__} {jax.lib.__version__}".encode())
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _folder() -> Path | None:
+    folder = jax.config.jax_compilation_cache_dir
+    return None if not folder or os.environ.get("GRADSCOPE_NO_CACHE") else Path(folder)
+
+
+def _disk_key(jitted, static, args) -> str | None:
+    names = []
+    for s in static:
+        if callable(s):
+            name = getattr(s, "cache_key", None)
+            if name is None:
+                return None
+            names.append(name)
+        else:
+            names.append(repr(s))
+    leaves, tree = jax.tree.flatten(args)
+    if any(len(getattr(a, "sharding", None) and a.sharding.device_set or ()) > 1 for a in leaves):
+        return None
+    text = repr((getattr(jitted, "__qualname__", repr(jitted)), names, str(tree),
+                 [(getattr(a, "shape", None), str(getattr(a, "dtype", type(a)))) for a in leaves],
+                 jax.config.jax_enable_x64, jax.default_backend(),
+                 jax.config.jax_default_matmul_precision, _source_hash()))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _from_disk(jitted, static, args):
+    """The executable through a serialised export (written first when missing), or None."""
+    folder, key = _folder(), None
+    try:
+        if folder is None or (key := _disk_key(jitted, static, args)) is None:
+            return None
+        path = folder / f"gradscope-{key}.export"
+        if path.is_file():
+            exported = jax.export.deserialize(bytearray(path.read_bytes()))
+        else:
+            exported = jax.export.export(jitted)(*static, *args)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(exported.serialize())
+            os.replace(tmp, path)
+        return jax.jit(exported.call).lower(*args).compile()
+    except Exception:  # noqa: BLE001 - a cache must never break a run
+        return None
