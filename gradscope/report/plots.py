@@ -394,6 +394,7 @@ def write_plots(report: dict, plots_dir: Path, figures: dict | None = None) -> l
         if fig is None:
             continue
         fig.savefig(plots_dir / f"{name}.png", dpi=150)
+        fig.set_layout_engine("none")  # the layout is done; the SVG keeps it (half the cost)
         fig.savefig(plots_dir / f"{name}.svg", metadata={"Date": None})
         written.append(plots_dir / f"{name}.png")
     return written
