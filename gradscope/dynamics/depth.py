@@ -2,7 +2,7 @@
 output at step t depends on layer k's output at the same step (through layers k+1..L-1, and
 their skip connections with `--residual`). Residual connections act here, not along time.
 
-Its spectral norm comes from the same block power iteration as ‖J_t‖; it is averaged, in
+Its spectral norm comes from the same Lanczos iteration as ‖J_t‖; it is averaged, in
 log10, over at most `MAX_STEPS` evenly spaced steps, which bounds the cost for long sequences.
 """
 

@@ -6,7 +6,8 @@ Jacobians is never formed. A reverse `lax.scan` updates `P ← P @ J_t` by pulli
 back through the step's VJP (what `jacrev` does to the rows of I to build J_t, at the cost of
 the product itself), divides P by its largest entry after every step and keeps the log10 of
 that factor apart, so ‖P_t‖ is a finite log10 value far below 1e-38 (or above 1e38).
-Spectral norms of P_t and J_t come from block power iterations (matrix-vector products).
+Spectral norms come from matrix-vector products: ‖J_t‖ by Lanczos, batched over the steps of
+a chunk; ‖P_t‖ by a certified block that follows its top singular vectors (`norms.py`).
 
 The loss gradient `g_t = ∂L/∂s_t` is carried by vector-Jacobian products of the step
 (`jax.vjp`), independently of the Jacobians, with its own log-scale.
@@ -92,7 +93,7 @@ def _log10_norm_of_P(norm: str, P, U):
 
 
 def _log10_local_norm(norm: str, f, params, s, x):
-    """log10 ‖J_t‖ from products with J_t (block power iteration), or from its rows for the
+    """log10 ‖J_t‖ from products with J_t (Lanczos), or from its rows for the
     Frobenius norm."""
 
     def fx(s_):

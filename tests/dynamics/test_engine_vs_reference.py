@@ -1,5 +1,5 @@
-"""The streamed engine (VJP rows + power iteration) against a float64 reference built from
-`jacrev` Jacobians, dense numpy products and full SVDs."""
+"""The streamed engine (VJP rows, Lanczos and the certified tracker) against a float64
+reference built from `jacrev` Jacobians, dense numpy products and full SVDs."""
 
 import jax
 import numpy as np
