@@ -66,7 +66,7 @@ def _disk_key(jitted, static, args) -> str | None:
         else:
             names.append(repr(s))
     leaves, tree = jax.tree.flatten(args)
-    if any(len(getattr(a, "sharding", None) and a.sharding.device_set or ()) > 1 for a in leaves):
+    if any(len(getattr(getattr(a, "sharding", None), "device_set", ())) > 1 for a in leaves):
         return None
     text = repr((getattr(jitted, "__qualname__", repr(jitted)), names, str(tree),
                  [(getattr(a, "shape", None), str(getattr(a, "dtype", type(a)))) for a in leaves],
