@@ -65,11 +65,10 @@ def _disk_key(jitted, static, args) -> str | None:
             names.append(name)
         else:
             names.append(repr(s))
-    leaves, tree = jax.tree.flatten(args)
+    leaves = jax.tree.leaves(args)
     if any(len(getattr(getattr(a, "sharding", None), "device_set", ())) > 1 for a in leaves):
         return None
-    text = repr((getattr(jitted, "__qualname__", repr(jitted)), names, str(tree),
-                 [(getattr(a, "shape", None), str(getattr(a, "dtype", type(a)))) for a in leaves],
+    text = repr((getattr(jitted, "__qualname__", repr(jitted)), names, _signature(args),
                  jax.config.jax_enable_x64, jax.default_backend(),
                  jax.config.jax_default_matmul_precision, _source_hash()))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
