@@ -17,18 +17,28 @@ def activation(name: str):
     raise ValueError(name)
 
 
-def rnn_layer(p, h, x, *, act: str = "tanh"):
-    """`h' = phi(W_ih x + b_ih + W_hh h + b_hh)`."""
+def recurrent(p, s):
+    """The recurrent pre-activations `W_hh h + b_hh` (h = the first H entries of the state)."""
+    return p["w_hh"] @ s[: p["w_hh"].shape[1]] + p["b_hh"]
+
+
+# Each layer below is `post(p, recurrent(p, s), s, x)`, where `post` acts unit by unit: its
+# output for unit u reads only entry u of each gate block of `W_hh h + b_hh` and entry u of
+# each block of the state. `cells/_structured.py` builds J_t from that split.
+
+
+def rnn_post(p, gh, h, x, *, act: str = "tanh"):
+    """`h' = phi(W_ih x + b_ih + W_hh h + b_hh)`, given `gh = W_hh h + b_hh`."""
     phi, dphi = activation(act)
-    z = p["w_ih"] @ x + p["b_ih"] + p["w_hh"] @ h + p["b_hh"]
+    z = p["w_ih"] @ x + p["b_ih"] + gh
     return phi(z), {"pre": z, "deriv": dphi(z)}
 
 
-def lstm_layer(p, s, x):
+def lstm_post(p, gh, s, x):
     """State `s = [h; c]`; gates i, f, g, o; `c' = f c + i g`, `h' = o tanh(c')`."""
     H = p["w_hh"].shape[1]
-    h, c = s[:H], s[H:]
-    gates = p["w_ih"] @ x + p["b_ih"] + p["w_hh"] @ h + p["b_hh"]
+    c = s[H:]
+    gates = p["w_ih"] @ x + p["b_ih"] + gh
     i, f, g, o = jnp.split(gates, 4)
     i, f, o = jax.nn.sigmoid(i), jax.nn.sigmoid(f), jax.nn.sigmoid(o)
     c2 = f * c + i * jnp.tanh(g)
@@ -37,10 +47,9 @@ def lstm_layer(p, s, x):
     return jnp.concatenate([h2, c2]), aux
 
 
-def gru_layer(p, h, x):
+def gru_post(p, gh, h, x):
     """PyTorch/cuDNN GRU: `n = tanh(W_in x + b_in + r (W_hn h + b_hn))`, `h' = (1-z) n + z h`."""
     gi = p["w_ih"] @ x + p["b_ih"]
-    gh = p["w_hh"] @ h + p["b_hh"]
     ir, iz, i_n = jnp.split(gi, 3)
     hr, hz, h_n = jnp.split(gh, 3)
     r = jax.nn.sigmoid(ir + hr)
@@ -48,6 +57,18 @@ def gru_layer(p, h, x):
     a = i_n + r * h_n
     n = jnp.tanh(a)
     return (1.0 - z) * n + z * h, {"pre": a, "deriv": 1.0 - n**2}
+
+
+def rnn_layer(p, h, x, *, act: str = "tanh"):
+    return rnn_post(p, recurrent(p, h), h, x, act=act)
+
+
+def lstm_layer(p, s, x):
+    return lstm_post(p, recurrent(p, s), s, x)
+
+
+def gru_layer(p, h, x):
+    return gru_post(p, recurrent(p, h), h, x)
 
 
 def gru_cho_layer(p, h, x):

@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import Config
-from ._cells import gru_cho_layer, gru_layer, lstm_layer, rnn_layer
+from ._cells import gru_cho_layer, gru_layer, gru_post, lstm_layer, lstm_post, rnn_layer, rnn_post
+from ._structured import unitwise_jacobian
 
 
 def layer_fn(cfg: Config):
@@ -18,6 +19,16 @@ def layer_fn(cfg: Config):
     if cfg.arch == "lstm":
         return lstm_layer
     return gru_cho_layer if cfg.gru_variant == "cho" else gru_layer
+
+
+def layer_post(cfg: Config):
+    """The unit-wise part of the layer (`_cells.py`), or None where the cell has none (Cho's
+    GRU multiplies r into h before W)."""
+    if cfg.arch == "rnn":
+        return partial(rnn_post, act=cfg.activation)
+    if cfg.arch == "lstm":
+        return lstm_post
+    return None if cfg.gru_variant == "cho" else gru_post
 
 
 def layer_params(params: dict, k: int, suffix: str = "") -> dict:
@@ -64,6 +75,9 @@ def make_step(cfg: Config):
     (`context`, H per layer below the top); with `--dropout`, the recurrent `h` of every layer
     is multiplied by its `mask` (H per layer, already scaled by 1/(1-p)) before the step, so
     the mask is a constant of the Jacobian, as it is of the backward pass in training.
+
+    A one-layer step of a cell with a unit-wise part also has `step.jacobian(params, s, x)`:
+    its local Jacobian in the structured form of `_structured.py`.
     """
     one = layer_fn(cfg)
     L, H, width, residual = cfg.layers, cfg.hidden, cfg.layer_state_size, cfg.residual
@@ -72,7 +86,7 @@ def make_step(cfg: Config):
     def step(params, s, x_full, kicks=None):
         # `kicks` (L, H), when given, is added to what each layer passes up (not to its
         # state): the derivative with respect to it is the depth direction ∂h_top/∂h_k.
-        layer_params = split_layers(params, L)
+        per_layer = split_layers(params, L)
         x, context, mask = x_full[:D], x_full[D : D + C], x_full[D + C :]
         new, auxes = [], []
         inp = x
@@ -80,7 +94,7 @@ def make_step(cfg: Config):
             s_k = s[k * width : (k + 1) * width]
             if mask.shape[0]:  # only h; an LSTM's cell c is not masked
                 s_k = s_k.at[:H].multiply(mask[k * H : (k + 1) * H])
-            s_k, aux = one(layer_params[k], s_k, inp)
+            s_k, aux = one(per_layer[k], s_k, inp)
             new.append(s_k)
             auxes.append(aux)
             up = s_k[:H] if kicks is None else s_k[:H] + kicks[k]
@@ -91,4 +105,16 @@ def make_step(cfg: Config):
         aux = {key: jnp.concatenate([a[key] for a in auxes]) for key in auxes[0]}
         return jnp.concatenate(new), aux
 
+    post = layer_post(cfg)
+    if L == 1 and post is not None:
+
+        def jacobian(params, s, x_full):
+            # J_t as (cols, tail) (`_structured.py`); a dropout mask scales the h columns
+            p, mask = layer_params(params, 0), x_full[D + C :]
+            if mask.shape[0]:
+                s = s.at[:H].multiply(mask)
+            cols, tail = unitwise_jacobian(post, p, s, x_full[:D])
+            return (cols * mask if mask.shape[0] else cols), tail
+
+        step.jacobian = jacobian
     return step
