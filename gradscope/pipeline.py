@@ -182,10 +182,14 @@ def _forward_jit():
 
 
 def _forward(step, params, s0, xs):
+    """States, aux and, per step, whether the state is non-finite (R, B, T+1)."""
+    import jax.numpy as jnp
+
     from .dynamics.propagate import over_runs_and_batch
     from .dynamics.unroll import unroll
 
-    return over_runs_and_batch(partial(unroll, step), 2)(params, s0, xs)
+    states, aux = over_runs_and_batch(partial(unroll, step), 2)(params, s0, xs)
+    return states, aux, ~jnp.isfinite(states).all(axis=-1)
 
 
 def shape_key(cfg: Config) -> tuple:
@@ -217,17 +221,16 @@ def analyze_group(cfgs: list[Config], *, progress=None) -> list[dict]:
 def jax_tree(tree, dtype):
     """numpy arrays (or a dict of them) as jax arrays of `dtype`."""
     import jax
-    import jax.numpy as jnp
 
-    return jax.tree.map(lambda a: jnp.asarray(a, dtype), tree)
+    return jax.tree.map(lambda a: jax.device_put(np.asarray(a, np.dtype(dtype))), tree)
 
 
 def _stack(arrays: list[np.ndarray], dtype, sharding=None):
+    # converted on the host: `jnp.asarray(a, dtype)` would convert on the device, an op
+    # that is compiled anew in each process (≈30 ms each)
     import jax
-    import jax.numpy as jnp
 
-    out = jnp.asarray(np.stack(arrays), dtype)
-    return out if sharding is None else jax.device_put(out, sharding)
+    return jax.device_put(np.stack(arrays).astype(np.dtype(dtype), copy=False), sharding)
 
 
 def run_sharding(runs: int):
@@ -274,13 +277,13 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
 
     fwd, compile_s = compiled(_forward_jit(), (step,), params, s0, xs)
     t1 = time.perf_counter()
-    states, aux = fwd(params, s0, xs)
+    states, aux, nonfinite = fwd(params, s0, xs)
     g_T = _stack([_loss_grad_at_T(cfg, cfg.batch, cfg.state_size)] * padded, dtype, sharding)
     prop = propagate(step, params, states, xs, g_T, norm=cfg.norm, progress=progress)
     lyap = _lyapunov(cfg, step, params, states, xs)
     depth = _depth(cfg, step, params, states, xs)
     # Only the non-finite flags and the aux values leave the device; not the (T+1, S) states.
-    nonfinite = np.asarray(~jnp.isfinite(states).all(axis=-1))
+    nonfinite = np.asarray(nonfinite)
     aux_np = {k: np.asarray(v) for k, v in aux.items()}
     run_s = (time.perf_counter() - t1 - prop.compile_s) / padded
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}

@@ -60,6 +60,20 @@ def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: st
                 tf32: bool = False) -> dict:
     """Run each config through the pipeline, write the output folder, print the result."""
     check_format(fmt)
+    from ..report import plot_worker
+
+    worker = None if no_plots else plot_worker.start()  # before JAX: its import overlaps
+    try:
+        report, out_dir = _run(command, configs, out, fmt, force, platform, tf32, no_plots,
+                               worker)
+    finally:
+        if worker is not None:
+            worker.close()
+    emit(report, fmt, str(out_dir))
+    return report
+
+
+def _run(command, configs, out, fmt, force, platform, tf32, no_plots, worker):
     from ..io.schema import build_report, device_info
     from ..io.store import prepare_out_dir, write_report_folder
     from ..pipeline import analyze_group, configure_jax, shape_key
@@ -78,9 +92,8 @@ def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: st
             for i, run in zip(members, analyze_group(cfgs, progress=update), strict=True):
                 runs[i] = run
     report = build_report(command, runs, device=device_info())
-    write_report_folder(out_dir, report, plots=not no_plots)
-    emit(report, fmt, str(out_dir))
-    return report
+    write_report_folder(out_dir, report, plots=not no_plots, plot_worker=worker)
+    return report, out_dir
 
 
 def emit(report: dict, fmt: str, out_dir: str, table=None) -> None:

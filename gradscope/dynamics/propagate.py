@@ -208,13 +208,14 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
     s_prev = xp.pad(xp.asarray(states)[:, :, :T], widths)
     xs_p = xp.pad(xp.asarray(xs), widths)
     real = np.arange(n * C) >= pad
-    carry = _start(g_T)
+    start, c0 = compiled(_start, (), g_T)
+    carry = start(g_T)
     first = slice((n - 1) * C, n * C)
     run_chunk, c1 = compiled(_batched_chunk, (step, norm), params, carry, s_prev[:, :, first],
                              xs_p[:, :, first], real[first])
     run_local, c2 = compiled(_local_chunk, (step, norm), params, s_prev[:, :, first],
                              xs_p[:, :, first])
-    compile_s = c1 + c2
+    compile_s = c0 + c1 + c2
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)

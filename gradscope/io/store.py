@@ -70,8 +70,10 @@ def prepare_out_dir(out: str | None, command: str, *, force: bool = False) -> Pa
     return path
 
 
-def write_report_folder(out_dir: Path, report: dict, *, plots: bool = True) -> list[str]:
-    """Write series.csv, plots/, report.md, report.html and, last, report.json.
+def write_report_folder(out_dir: Path, report: dict, *, plots: bool = True,
+                        plot_worker=None) -> list[str]:
+    """Write series.csv, plots/, report.md, report.html and, last, report.json. The figures
+    are drawn by `plot_worker` (`report/plot_worker.py`) when one is given and works.
 
     **Returns:** the figure paths relative to `out_dir`.
     """
@@ -86,6 +88,13 @@ def write_report_folder(out_dir: Path, report: dict, *, plots: bool = True) -> l
         atomic_write_text(out_dir / "summary.csv", render_summary_csv(report))
     rel: list[str] = []
     if plots:
+        if plot_worker is not None:
+            fallback = write_plots
+
+            def write_plots(report, plots_dir):
+                pngs = plot_worker.write_plots(report, plots_dir)
+                return fallback(report, plots_dir) if pngs is None else pngs
+
         rel = _write_plots_atomically(out_dir, report, write_plots)
     atomic_write_text(out_dir / "report.md", render_markdown(report, rel))
     atomic_write_text(out_dir / "report.html", render_html(report, out_dir / "plots"))

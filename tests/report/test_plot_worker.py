@@ -1,0 +1,57 @@
+"""The figures drawn by the worker process are the figures drawn in-process; a failing worker
+costs nothing but time."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from gradscope.io.store import write_report_folder
+from gradscope.report import plot_worker
+
+
+def _pixels(path):
+    from matplotlib.image import imread
+
+    return imread(path)
+
+
+def test_worker_draws_the_same_figures_as_this_process(tmp_path, shared_report, written_plots):
+    plots_dir, pngs = written_plots
+    worker = plot_worker.PlotWorker()
+    got = worker.write_plots(copy.deepcopy(shared_report), tmp_path)
+    assert got is not None and [p.name for p in got] == [p.name for p in pngs]
+    for p in pngs:
+        np.testing.assert_array_equal(_pixels(tmp_path / p.name), _pixels(p))
+        assert (tmp_path / p.with_suffix(".svg").name).stat().st_size > 1000
+    assert worker.proc.poll() == 0
+
+
+def test_a_dead_worker_falls_back_to_drawing_here(tmp_path, report):
+    worker = plot_worker.PlotWorker()
+    worker.proc.kill()
+    worker.proc.wait()
+    rel = write_report_folder(tmp_path, report, plot_worker=worker)
+    assert rel and all((tmp_path / r).stat().st_size > 1000 for r in rel)
+    assert (tmp_path / "report.json").is_file()
+
+
+def test_a_worker_is_started_only_where_it_helps(monkeypatch):
+    monkeypatch.setenv("GRADSCOPE_PLOT_WORKER", "0")
+    assert plot_worker.start() is None
+    monkeypatch.setenv("GRADSCOPE_PLOT_WORKER", "1")
+    import matplotlib.figure  # noqa: F401 - imported here already: no gain from a worker
+
+    assert plot_worker.start() is None
+
+
+@pytest.mark.parametrize("closed_early", [True, False])
+def test_close_leaves_no_process(closed_early):
+    worker = plot_worker.PlotWorker()
+    if closed_early:
+        worker.close()
+    else:
+        worker.proc.stdin.close()  # the command ended without figures: the worker just exits
+        worker.proc.wait(timeout=60)
+        worker.close()
+    assert worker.proc.poll() is not None
