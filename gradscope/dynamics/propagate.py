@@ -2,10 +2,12 @@
 
 The sequence is processed backwards in fixed-size chunks of C steps, so one compiled
 program serves every T, and memory is O(S²) whatever T is: the (T, S, S) stack of local
-Jacobians is never formed. A reverse `lax.scan` updates `P ← P @ J_t` by pulling each row of P
-back through the step's VJP (what `jacrev` does to the rows of I to build J_t, at the cost of
-the product itself), divides P by its largest entry after every step and keeps the log10 of
-that factor apart, so ‖P_t‖ is a finite log10 value far below 1e-38 (or above 1e38).
+Jacobians is never formed. A reverse `lax.scan` updates `P ← P @ J_t`: for a one-layer gated
+cell with J_t built from its unit-wise structure (`cells/_structured.py`, 2·S²·H flops),
+otherwise by pulling each row of P back through the step's VJP (what `jacrev` does to the
+rows of I to build J_t, at the cost of the product itself). It divides P by its largest
+entry after every step and keeps the log10 of that factor apart, so ‖P_t‖ is a finite log10
+value far below 1e-38 (or above 1e38).
 Spectral norms come from matrix-vector products: ‖J_t‖ by Lanczos, batched over the steps of
 a chunk; ‖P_t‖ by a certified block that follows its top singular vectors (`norms.py`).
 
