@@ -24,6 +24,7 @@ import numpy as np
 
 from ..config import GATES
 from ..errors import UsageError
+from .store import file_mode
 
 RNN_KEY = re.compile(
     r"^(?P<prefix>.*?)(?P<name>(?:weight|bias)_(?:ih|hh)_l\d+)(?P<reverse>_reverse)?$")
@@ -358,7 +359,7 @@ def _atomic(path: str | os.PathLike, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
