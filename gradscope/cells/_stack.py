@@ -9,7 +9,7 @@ import numpy as np
 
 from ..config import Config
 from ._cells import gru_cho_layer, gru_layer, gru_post, lstm_layer, lstm_post, rnn_layer, rnn_post
-from ._structured import unitwise_jacobian
+from ._structured import unitwise_coefficients, unitwise_jacobian, unitwise_products
 
 
 def layer_fn(cfg: Config):
@@ -77,7 +77,8 @@ def make_step(cfg: Config):
     the mask is a constant of the Jacobian, as it is of the backward pass in training.
 
     A one-layer step of a cell with a unit-wise part also has `step.jacobian(params, s, x)`:
-    its local Jacobian in the structured form of `_structured.py`.
+    its local Jacobian in the structured form of `_structured.py`, and
+    `step.products(params, s, x)`: the functions `v -> J v` and `w -> w J` from that form.
     """
     one = layer_fn(cfg)
     L, H, width, residual = cfg.layers, cfg.hidden, cfg.layer_state_size, cfg.residual
@@ -116,5 +117,18 @@ def make_step(cfg: Config):
             cols, tail = unitwise_jacobian(post, p, s, x_full[:D])
             return (cols * mask if mask.shape[0] else cols), tail
 
+        def products(params, s, x_full):
+            # (v -> J_t v, w -> w J_t) in O(G·H²) each, W_hh shared (`_structured.py`)
+            p, mask = layer_params(params, 0), x_full[D + C :]
+            if mask.shape[0]:
+                s = s.at[:H].multiply(mask)
+            matvec, rmatvec = unitwise_products(
+                p["w_hh"], *unitwise_coefficients(post, p, s, x_full[:D]))
+            if not mask.shape[0]:
+                return matvec, rmatvec
+            return (lambda v: matvec(v.at[:H].multiply(mask)),
+                    lambda w: rmatvec(w).at[:H].multiply(mask))
+
         step.jacobian = jacobian
+        step.products = products
     return step

@@ -24,9 +24,9 @@ import jax.numpy as jnp
 from ._cells import recurrent
 
 
-def unitwise_jacobian(post, p, s, x):
-    """`(cols, tail)`: J's first H columns (S, H) and its diagonal blocks (O-1, O, H), where
-    `tail[b-1, o]` is the diagonal of block (o, b) (see the module docstring)."""
+def unitwise_coefficients(post, p, s, x):
+    """`(C, D)`: the unit-wise partial derivatives C (G, O, H) and D (O, O, H) of the module
+    docstring, from G + O JVPs of `post`."""
     H = p["w_hh"].shape[1]
     G, O = p["w_hh"].shape[0] // H, s.shape[0] // H
     gh = recurrent(p, s)
@@ -37,12 +37,41 @@ def unitwise_jacobian(post, p, s, x):
 
     C = jax.vmap(lambda t: lin(t, jnp.zeros_like(s)))(blocks(G)).reshape(G, O, H)
     D = jax.vmap(lambda t: lin(jnp.zeros_like(gh), t))(blocks(O)).reshape(O, O, H)
+    return C, D
+
+
+def unitwise_jacobian(post, p, s, x):
+    """`(cols, tail)`: J's first H columns (S, H) and its diagonal blocks (O-1, O, H), where
+    `tail[b-1, o]` is the diagonal of block (o, b) (see the module docstring)."""
+    C, D = unitwise_coefficients(post, p, s, x)
+    G, O, H = C.shape
     W = p["w_hh"].reshape(G, H, H)
     # sums written out over the few blocks: XLA's CPU reductions over a middle axis are slow
     cols = sum(C[g][:, :, None] * W[g][None] for g in range(G))  # (O, H, H)
     u = jnp.arange(H)
     cols = cols.at[:, u, u].add(D[0])
     return cols.reshape(O * H, H), D[1:]
+
+
+def unitwise_products(w_hh, C, D):
+    """`(J @ v, w @ J)` as functions, from the coefficients of `unitwise_coefficients` and
+    W_hh (G·H, H): O(G·H²) each, with W_hh shared (so batched products are matrix products)."""
+    G, O, H = C.shape
+
+    def matvec(v):
+        Wv = (w_hh @ v[:H]).reshape(G, H)
+        blocks = v.reshape(O, H)
+        return jnp.concatenate([sum(C[g, o] * Wv[g] for g in range(G))
+                                + sum(D[b, o] * blocks[b] for b in range(O))
+                                for o in range(O)])
+
+    def rmatvec(w):
+        blocks = w.reshape(O, H)
+        gates = jnp.concatenate([sum(C[g, o] * blocks[o] for o in range(O)) for g in range(G)])
+        diag = [sum(D[b, o] * blocks[o] for o in range(O)) for b in range(O)]
+        return jnp.concatenate([gates @ w_hh + diag[0], *diag[1:]])
+
+    return matvec, rmatvec
 
 
 def times_jacobian(P, cols, tail):
@@ -54,3 +83,4 @@ def times_jacobian(P, cols, tail):
     blocks = [P[:, o * H : (o + 1) * H] for o in range(O)]
     rest = [sum(blocks[o] * tail[b, o] for o in range(O)) for b in range(O - 1)]
     return jnp.concatenate([first, *rest], axis=1)
+

@@ -95,19 +95,27 @@ def _log10_norm_of_P(norm: str, P, U):
     return jnp.log10(sigma), U
 
 
-def _log10_local_norm(norm: str, f, params, s, x):
-    """log10 ‖J_t‖ from products with J_t (Lanczos), or from its rows for the
-    Frobenius norm."""
+def _log10_local_norm(norm: str, f, params, s, x, products=None):
+    """log10 ‖J_t‖ from products with J_t (Lanczos), or from its rows for the Frobenius norm.
+    `products` (`step.products`, for one-layer cells): J_t's products from its unit-wise form,
+    a few vector operations each besides W_hh's, instead of a pass through the step's
+    linearisation."""
 
     def fx(s_):
         return f(params, s_, x)
 
-    pull = jax.vjp(fx, s)[1]
+    if products is not None:
+        matvec, rmatvec = products(params, s, x)
+    else:
+        matvec = jax.linearize(fx, s)[1]
+        pull = jax.vjp(fx, s)[1]
+
+        def rmatvec(r):
+            return pull(r)[0]
+
     if norm == "frobenius":
-        return log10_frobenius(jax.vmap(lambda r: pull(r)[0])(jnp.eye(s.shape[0], dtype=s.dtype)))
-    jvp = jax.linearize(fx, s)[1]
-    sigma = top_singular_value(jvp, lambda r: pull(r)[0], s.shape[0], s.dtype)
-    return jnp.log10(sigma)
+        return log10_frobenius(jax.vmap(rmatvec)(jnp.eye(s.shape[0], dtype=s.dtype)))
+    return jnp.log10(top_singular_value(matvec, rmatvec, s.shape[0], s.dtype))
 
 
 def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
@@ -164,8 +172,10 @@ def _local_chunk(step, norm, params, s_prev, xs):
     f = state_step(step)
     R, B, C = s_prev.shape[:3]
 
+    products = getattr(step, "products", None)
+
     def per_run(p, s, x):  # one flat vmap over batch × steps
-        return jax.vmap(lambda s1, x1: _log10_local_norm(norm, f, p, s1, x1))(s, x)
+        return jax.vmap(lambda s1, x1: _log10_local_norm(norm, f, p, s1, x1, products))(s, x)
 
     out = jax.vmap(per_run)(params, s_prev.reshape(R, B * C, -1), xs.reshape(R, B * C, -1))
     return out.reshape(R, B, C)

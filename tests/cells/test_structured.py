@@ -59,8 +59,27 @@ def test_times_jacobian_matches_a_dense_product(arch):
     np.testing.assert_allclose(got, P @ J, atol=1e-13)
 
 
+@pytest.mark.parametrize("cfg", CASES, ids=Config.label)
+def test_products_with_a_vector_match_jacrev(cfg):
+    # step.products: J v and w J from the unit-wise form, W_hh shared (the local norms' Lanczos)
+    cfg = Config(**{**cfg.to_dict(), "hidden": 5, "input_size": 2, "scale": 1.2})
+    step = make_step(cfg)
+    s, x = _point(cfg, seed=8)
+    rng = np.random.default_rng(1)
+    v, w = rng.standard_normal((2, cfg.state_size))
+    with jax.enable_x64(True):
+        params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), init_params(cfg))
+        J = np.asarray(local_jacobian(step, params, s, x))
+        matvec, rmatvec = step.products(params, jnp.asarray(s), jnp.asarray(x))
+        Jv, wJ = np.asarray(matvec(jnp.asarray(v))), np.asarray(rmatvec(jnp.asarray(w)))
+    assert np.abs(J).max() > 0.1
+    np.testing.assert_allclose(Jv, J @ v, atol=1e-13)
+    np.testing.assert_allclose(wJ, w @ J, atol=1e-13)
+
+
 @pytest.mark.parametrize("cfg", [Config(arch="lstm", layers=2),
                                  Config(arch="gru", gru_variant="cho")], ids=["stack", "cho"])
 def test_steps_without_a_unitwise_split_have_no_structured_jacobian(cfg):
     # the engine pulls P's rows through the VJP for these (tests/dynamics)
-    assert not hasattr(make_step(cfg), "jacobian")
+    step = make_step(cfg)
+    assert not hasattr(step, "jacobian") and not hasattr(step, "products")

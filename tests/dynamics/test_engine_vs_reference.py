@@ -14,18 +14,19 @@ from gradscope.pipeline import step_for
 from .helpers import run_propagate
 
 
-def reference(cfg, params, xs):
+def reference(cfg, params, xs, norm=lambda M: np.linalg.norm(M, 2)):
     step = step_for(cfg)
     with jax.enable_x64(True):
         states, _ = unroll(step, params, np.zeros(cfg.state_size), xs)
         Js = [np.asarray(local_jacobian(step, params, states[t - 1], xs[t - 1]))
               for t in range(1, len(xs) + 1)]
     T = len(xs)
-    P, out = np.eye(cfg.state_size), [0.0]
+    P = np.eye(cfg.state_size)
+    out = [np.log10(norm(P))]
     for t in range(T, 0, -1):
         P = P @ Js[t - 1]
-        out.append(np.log10(np.linalg.norm(P, 2)))
-    local = [np.log10(np.linalg.norm(J, 2)) for J in Js]
+        out.append(np.log10(norm(P)))
+    local = [np.log10(norm(J)) for J in Js]
     return np.array(out[::-1]), np.array(local)
 
 
@@ -44,3 +45,16 @@ def test_engine_matches_dense_svd_reference(cfg, x64):
     tol = 1e-7 if x64 else 2e-4
     np.testing.assert_allclose(out.jacobian_norm[0], ref_P, atol=tol)
     np.testing.assert_allclose(out.local_norm[0], ref_J, atol=tol)
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])
+def test_frobenius_norms_match_the_reference(arch):
+    cfg = Config(arch=arch, hidden=5, input_size=3, steps=12, scale=1.4, dropout=0.3)
+    params = init_params(cfg)
+    xs = np.random.default_rng(6).standard_normal((cfg.steps, cfg.step_input_size))
+    xs[:, cfg.input_size:] = (np.random.default_rng(7).random((cfg.steps, cfg.mask_size))
+                              > 0.3) / 0.7  # a dropout mask per step, as the pipeline draws
+    ref_P, ref_J = reference(cfg, params, xs, norm=lambda M: np.linalg.norm(M, "fro"))
+    out = run_propagate(cfg, params, xs[None], norm="frobenius")
+    np.testing.assert_allclose(out.jacobian_norm[0], ref_P, atol=1e-10)
+    np.testing.assert_allclose(out.local_norm[0], ref_J, atol=1e-10)
