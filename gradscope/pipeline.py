@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 
@@ -246,12 +247,24 @@ def run_sharding(runs: int):
     return NamedSharding(mesh, PartitionSpec("runs")), -(-runs // len(devices)) * len(devices)
 
 
-def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
+@dataclass
+class _Group:
+    """A group's arrays on the device, with a leading run axis (padded to `padded` runs)."""
+
+    params_np: list[dict]  # per run, as numpy (the report's spectra)
+    xs_np: list[np.ndarray]  # per run, the raw inputs in the analysed direction's order
+    params: dict
+    xs: object  # (R, B, T, D')
+    s0: object  # (R, B, S)
+    g_T: object  # (R, B, S)
+    step: object
+    padded: int
+
+
+def _group(cfgs: list[Config]) -> _Group:
     import jax.numpy as jnp
 
-    from .dynamics.compiled import compiled
-    from .dynamics.propagate import propagate
-    from .io.schema import run_record
+    from .cells import direction_params
 
     cfg, R = cfgs[0], len(cfgs)
     dtype = jnp.float64 if cfg.x64 else jnp.float32
@@ -259,8 +272,6 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     check_memory(cfg, padded)
     # the padding repeats the last run; its results are dropped
     cfgs_p = list(cfgs) + [cfgs[-1]] * (padded - R)
-    from .cells import direction_params
-
     full = [load_params(c) for c in cfgs]
     full += full[-1:] * (padded - R)
     params_np = [direction_params(c, p) for c, p in zip(cfgs_p, full, strict=True)]
@@ -272,22 +283,47 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     # the inputs in the analysed direction's time order (for the mean-field theory)
     xs_np = [x[:, ::-1] if c.direction == "backward" else x
              for c, x in zip(cfgs_p, raw, strict=True)]
-    s0 = _stack(h0s, dtype, sharding)
-    step = step_for(cfg)
-
-    fwd, compile_s = compiled(_forward_jit(), (step,), params, s0, xs)
-    t1 = time.perf_counter()
-    states, aux, nonfinite = fwd(params, s0, xs)
     g_T = _stack([_loss_grad_at_T(cfg, cfg.batch, cfg.state_size)] * padded, dtype, sharding)
-    prop = propagate(step, params, states, xs, g_T, norm=cfg.norm, progress=progress)
+    return _Group(params_np, xs_np, params, xs, _stack(h0s, dtype, sharding), g_T,
+                  step_for(cfg), padded)
+
+
+def jacobian_norms(cfg: Config) -> np.ndarray:
+    """log10 ‖∂s_T/∂s_t‖ of one configuration, shape (B, T+1), and nothing else: the forward
+    pass and the product chain, without ‖J_t‖ or the report's other numbers (what the
+    PyTorch baseline in `benchmarks/` computes)."""
+    import jax
+
+    from .dynamics.compiled import compiled
+    from .dynamics.propagate import propagate
+
+    with jax.enable_x64(cfg.x64):
+        g = _group([cfg])
+        fwd, _ = compiled(_forward_jit(), (g.step,), g.params, g.s0, g.xs)
+        states = fwd(g.params, g.s0, g.xs)[0]
+        prop = propagate(g.step, g.params, states, g.xs, g.g_T, norm=cfg.norm, local=False)
+    return prop.jacobian_norm[0]
+
+
+def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
+    from .dynamics.compiled import compiled
+    from .dynamics.propagate import propagate
+    from .io.schema import run_record
+
+    cfg, g = cfgs[0], _group(cfgs)
+    step, params, xs = g.step, g.params, g.xs
+    fwd, compile_s = compiled(_forward_jit(), (step,), params, g.s0, xs)
+    t1 = time.perf_counter()
+    states, aux, nonfinite = fwd(params, g.s0, xs)
+    prop = propagate(step, params, states, xs, g.g_T, norm=cfg.norm, progress=progress)
     lyap = _lyapunov(cfg, step, params, states, xs)
     depth = _depth(cfg, step, params, states, xs)
     # Only the non-finite flags and the aux values leave the device; not the (T+1, S) states.
     nonfinite = np.asarray(nonfinite)
     aux_np = {k: np.asarray(v) for k, v in aux.items()}
-    run_s = (time.perf_counter() - t1 - prop.compile_s) / padded
+    run_s = (time.perf_counter() - t1 - prop.compile_s) / g.padded
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
-    return [run_record(c, params_np[r], xs=xs_np[r], nonfinite=nonfinite[r],
+    return [run_record(c, g.params_np[r], xs=g.xs_np[r], nonfinite=nonfinite[r],
                        aux={k: v[r] for k, v in aux_np.items()}, prop=prop.run(r),
                        lyapunov=None if lyap is None else lyap[r],
                        depth=None if depth is None else depth[r], timings=timings)

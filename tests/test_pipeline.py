@@ -152,3 +152,15 @@ def test_float32_products_are_full_precision_unless_tf32_is_asked_for():
         assert jax.config.jax_default_matmul_precision == "tensorfloat32"
     finally:
         jax.config.update("jax_default_matmul_precision", before)
+
+
+def test_jacobian_norms_alone_are_the_analysis_series():
+    from gradscope.pipeline import jacobian_norms
+
+    cfg = Config(arch="lstm", hidden=6, input_size=3, steps=20, batch=2, scale=1.5)
+    alone = jacobian_norms(cfg)
+    assert alone.shape == (2, 21) and np.isfinite(alone).all()
+    run = analyze(cfg)
+    np.testing.assert_allclose(alone.mean(axis=0), run["series"]["log10_jacobian_norm"],
+                               atol=1e-6)
+    assert np.ptp(alone[:, 0]) > 0  # the two sequences differ: the mean is not trivial

@@ -47,14 +47,15 @@ class Propagation:
     """Results of `propagate`, all log10, shape (runs R, batch B, ·)."""
 
     jacobian_norm: np.ndarray  # (R, B, T+1): log10 ‖P_t‖, t = 0..T
-    local_norm: np.ndarray  # (R, B, T): log10 ‖J_t‖, t = 1..T
+    local_norm: np.ndarray | None  # (R, B, T): log10 ‖J_t‖, t = 1..T (None: not asked for)
     loss_grad_norm: np.ndarray  # (R, B, T+1): log10 ‖∂L/∂s_t‖
     compile_s: float = 0.0
 
     def run(self, r: int) -> Propagation:
         """The results of run `r`, shape (B, ·)."""
-        return Propagation(self.jacobian_norm[r], self.local_norm[r], self.loss_grad_norm[r],
-                           self.compile_s)
+        return Propagation(self.jacobian_norm[r],
+                           None if self.local_norm is None else self.local_norm[r],
+                           self.loss_grad_norm[r], self.compile_s)
 
 
 def available_memory_bytes() -> int:
@@ -199,7 +200,8 @@ def _array_module(states):
     return np if len(devices) <= 1 and all(d.platform == "cpu" for d in devices) else jnp
 
 
-def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) -> Propagation:
+def propagate(step, params, states, xs, g_T, *, norm="spectral", local=True,
+              progress=None) -> Propagation:
     """Log10 norms of every `P_t`, every `J_t` and every loss gradient `g_t`.
 
     **Arguments:**
@@ -208,6 +210,7 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
     - `states`: (R, B, T+1, S) from `unroll`; `xs`: (R, B, T, D).
     - `g_T`: (R, B, S), `∂L/∂s_T` for each sequence.
     - `norm`: `spectral` or `frobenius`.
+    - `local`: also ‖J_t‖ (a program of its own); without it `local_norm` is None.
     - `progress`: optional callable `(steps_done, steps_total)`.
     """
     R, B, T1, S = states.shape
@@ -225,26 +228,29 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", progress=None) 
     first = slice((n - 1) * C, n * C)
     run_chunk, c1 = compiled(_batched_chunk, (step, norm), params, carry, s_prev[:, :, first],
                              xs_p[:, :, first], real[first])
-    run_local, c2 = compiled(_local_chunk, (step, norm), params, s_prev[:, :, first],
-                             xs_p[:, :, first])
+    run_local, c2 = (compiled(_local_chunk, (step, norm), params, s_prev[:, :, first],
+                              xs_p[:, :, first]) if local else (None, 0.0))
     compile_s = c0 + c1 + c2
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)
         carry, (pn, gn) = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
-        ln = run_local(params, s_prev[:, :, sl], xs_p[:, :, sl])
+        if local:
+            J_out.append(run_local(params, s_prev[:, :, sl], xs_p[:, :, sl]))
         P_out.append(np.asarray(pn))
-        J_out.append(np.asarray(ln))
         g_out.append(np.asarray(gn))
         if progress is not None:
             progress(min(T, (n - j) * C), T)
-    cat = lambda parts: np.concatenate(parts[::-1], axis=2)[:, :, pad:]  # noqa: E731
+
+    def cat(parts):  # the chunks in time order, without the padding
+        return np.concatenate([np.asarray(a) for a in parts[::-1]], axis=2)[:, :, pad:]
+
     g_T_log = np.log10(np.linalg.norm(np.asarray(g_T, np.float64), axis=-1))[..., None]
     log_eye = 0.0 if norm == "spectral" else 0.5 * math.log10(S)  # ‖P_T‖ = ‖I‖
     jac = np.concatenate([cat(P_out), np.full((R, B, 1), log_eye)], axis=2)
     return Propagation(
         jacobian_norm=jac,
-        local_norm=cat(J_out),
+        local_norm=cat(J_out) if local else None,
         loss_grad_norm=np.concatenate([cat(g_out), g_T_log], axis=2),
         compile_s=compile_s,
     )

@@ -199,6 +199,7 @@ def jacobian_profiles(step, params: dict, xs: np.ndarray, state_size: int
     xs_r = jnp.broadcast_to(jnp.asarray(xs), (R, *xs.shape))
     s0 = jnp.zeros((R, B, state_size), xs_r.dtype)
     states = _unroll_runs(step, cells, s0, xs_r)
-    prop = propagate(step, cells, states, xs_r, jnp.ones_like(s0), norm="spectral")
+    prop = propagate(step, cells, states, xs_r, jnp.ones_like(s0), norm="spectral",
+                     local=False)  # only ‖P_t‖ is shown: the ‖J_t‖ program is not run
     with np.errstate(invalid="ignore"):
         return prop.jacobian_norm.mean(axis=1), prop.compile_s

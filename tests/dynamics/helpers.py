@@ -8,7 +8,8 @@ from gradscope.dynamics.unroll import unroll
 from gradscope.pipeline import step_for
 
 
-def run_propagate(cfg: Config, params: dict, xs: np.ndarray, *, x64=True, norm="spectral"):
+def run_propagate(cfg: Config, params: dict, xs: np.ndarray, *, x64=True, norm="spectral",
+                  local=True):
     """propagate() for one run on explicit params and inputs (B, T, D); arrays are (B, ·)."""
     with jax.enable_x64(x64):
         dt = jnp.float64 if x64 else jnp.float32
@@ -20,7 +21,7 @@ def run_propagate(cfg: Config, params: dict, xs: np.ndarray, *, x64=True, norm="
         states, _ = jax.vmap(jax.vmap(lambda s, x: unroll(step, jax.tree.map(lambda a: a[0], p),
                                                           s, x)))(s0, xs)
         g_T = jnp.ones((1, B, cfg.state_size), dt)
-        return propagate(step, p, states, xs, g_T, norm=norm).run(0)
+        return propagate(step, p, states, xs, g_T, norm=norm, local=local).run(0)
 
 
 def linear_rnn(W: np.ndarray, D: int = 2):

@@ -84,6 +84,20 @@ def test_chunking_and_padding_do_not_change_results(monkeypatch):
         np.testing.assert_allclose(a, b, atol=1e-12)
 
 
+def test_without_local_norms_the_other_results_are_the_same():
+    from gradscope.cells import init_params
+    from gradscope.config import Config
+
+    cfg = Config(arch="lstm", hidden=5, input_size=3, steps=9)
+    params = init_params(cfg)
+    xs = np.random.default_rng(2).standard_normal((2, 9, 3))
+    full = run_propagate(cfg, params, xs, x64=False)
+    bare = run_propagate(cfg, params, xs, x64=False, local=False)
+    assert bare.local_norm is None and full.local_norm.shape == (2, 9)
+    np.testing.assert_array_equal(bare.jacobian_norm, full.jacobian_norm)
+    np.testing.assert_array_equal(bare.loss_grad_norm, full.loss_grad_norm)
+
+
 def test_sizes_that_cannot_fit_are_refused(monkeypatch):
     from gradscope.errors import UsageError
 
