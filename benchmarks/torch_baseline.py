@@ -30,30 +30,36 @@ def _cell(arch: str, H: int):
     return {"rnn": rnn, "lstm": lstm, "gru": gru}[arch]
 
 
-def log10_jacobian_norms(arch: str, params: dict, xs: np.ndarray) -> tuple[np.ndarray, float]:
-    """log10 ‖P_t‖ for t = 0..T and the seconds it took (float32, CPU)."""
+def log10_jacobian_norms(arch: str, params: dict, xs: np.ndarray, device: str = "cpu"
+                         ) -> tuple[np.ndarray, float]:
+    """log10 ‖P_t‖ for t = 0..T and the seconds it took (float32, on `device`)."""
     import torch
     from torch.func import jacrev, vmap
 
-    w_ih = torch.tensor(params["weight_ih_l0"], dtype=torch.float32)
-    w_hh = torch.tensor(params["weight_hh_l0"], dtype=torch.float32)
-    b = torch.tensor(params["bias_ih_l0"] + params["bias_hh_l0"], dtype=torch.float32)
+    def tensor(a):
+        return torch.tensor(a, dtype=torch.float32, device=device)
+
+    w_ih, w_hh = tensor(params["weight_ih_l0"]), tensor(params["weight_hh_l0"])
+    b = tensor(params["bias_ih_l0"] + params["bias_hh_l0"])
     H = w_hh.shape[1]
     S = 2 * H if arch == "lstm" else H
     step = _cell(arch, H)
-    x = torch.tensor(xs, dtype=torch.float32)
+    x = tensor(xs)
+    eye = torch.eye(S, device=device)
+    if device != "cpu":
+        torch.cuda.synchronize()
     t0 = time.perf_counter()
     with torch.no_grad():
-        s, states = torch.zeros(S), []
+        s, states = torch.zeros(S, device=device), []
         for t in range(x.shape[0]):
             states.append(s)
             s = step(s, x[t], w_ih, w_hh, b)
         J = vmap(jacrev(step), in_dims=(0, 0, None, None, None))(torch.stack(states), x,
                                                                   w_ih, w_hh, b)
-        P, Ps = torch.eye(S), [torch.eye(S)]
+        P, Ps = eye, [eye]
         for t in range(x.shape[0] - 1, -1, -1):
             P = P @ J[t]
             Ps.append(P)
         norms = torch.linalg.matrix_norm(torch.stack(Ps[::-1]), ord=2)
-        out = torch.log10(norms).numpy()
+        out = torch.log10(norms).cpu().numpy()  # waits for the device
     return out, time.perf_counter() - t0

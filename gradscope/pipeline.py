@@ -288,21 +288,23 @@ def _group(cfgs: list[Config]) -> _Group:
                   step_for(cfg), padded)
 
 
-def jacobian_norms(cfg: Config) -> np.ndarray:
-    """log10 ‖∂s_T/∂s_t‖ of one configuration, shape (B, T+1), and nothing else: the forward
-    pass and the product chain, without ‖J_t‖ or the report's other numbers (what the
-    PyTorch baseline in `benchmarks/` computes)."""
+def jacobian_norms(cfgs: list[Config]) -> np.ndarray:
+    """log10 ‖∂s_T/∂s_t‖ of configurations that share `shape_key`, shape (runs, B, T+1), and
+    nothing else: the forward pass and the product chain in one vmapped call, without ‖J_t‖
+    or the report's other numbers (what the PyTorch baseline in `benchmarks/` computes)."""
     import jax
 
     from .dynamics.compiled import compiled
     from .dynamics.propagate import propagate
 
-    with jax.enable_x64(cfg.x64):
-        g = _group([cfg])
+    if len({shape_key(c) for c in cfgs}) != 1:
+        raise ValueError("jacobian_norms needs configs that differ only in values, not shapes")
+    with jax.enable_x64(cfgs[0].x64):
+        g = _group(cfgs)
         fwd, _ = compiled(_forward_jit(), (g.step,), g.params, g.s0, g.xs)
         states = fwd(g.params, g.s0, g.xs)[0]
-        prop = propagate(g.step, g.params, states, g.xs, g.g_T, norm=cfg.norm, local=False)
-    return prop.jacobian_norm[0]
+        prop = propagate(g.step, g.params, states, g.xs, g.g_T, norm=cfgs[0].norm, local=False)
+    return prop.jacobian_norm[: len(cfgs)]
 
 
 def _analyze_group(cfgs: list[Config], progress) -> list[dict]:

@@ -157,10 +157,13 @@ def test_float32_products_are_full_precision_unless_tf32_is_asked_for():
 def test_jacobian_norms_alone_are_the_analysis_series():
     from gradscope.pipeline import jacobian_norms
 
-    cfg = Config(arch="lstm", hidden=6, input_size=3, steps=20, batch=2, scale=1.5)
-    alone = jacobian_norms(cfg)
-    assert alone.shape == (2, 21) and np.isfinite(alone).all()
-    run = analyze(cfg)
-    np.testing.assert_allclose(alone.mean(axis=0), run["series"]["log10_jacobian_norm"],
-                               atol=1e-6)
-    assert np.ptp(alone[:, 0]) > 0  # the two sequences differ: the mean is not trivial
+    cfgs = [Config(arch="lstm", hidden=6, input_size=3, steps=20, batch=2, scale=1.5, seed=s)
+            for s in (0, 1)]
+    alone = jacobian_norms(cfgs)
+    assert alone.shape == (2, 2, 21) and np.isfinite(alone).all()
+    for cfg, a in zip(cfgs, alone, strict=True):
+        run = analyze(cfg)
+        np.testing.assert_allclose(a.mean(axis=0), run["series"]["log10_jacobian_norm"],
+                                   atol=1e-6)
+        assert np.ptp(a[:, 0]) > 0  # the two sequences differ: the mean is not trivial
+    assert np.abs(alone[0] - alone[1]).max() > 0.01  # and so do the seeds

@@ -173,7 +173,11 @@ def _local_chunk(step, norm, params, s_prev, xs):
     f = state_step(step)
     R, B, C = s_prev.shape[:3]
 
+    # J_t's unit-wise products save the gated cells' linearisation (14-28 % of the LSTM's local
+    # norms); for a vanilla RNN the linearisation is already one product and is faster batched
     products = getattr(step, "products", None)
+    if params["weight_hh_l0"].shape[-2] <= s_prev.shape[-1]:
+        products = None
 
     def per_run(p, s, x):  # one flat vmap over batch × steps
         return jax.vmap(lambda s1, x1: _log10_local_norm(norm, f, p, s1, x1, products))(s, x)
@@ -236,14 +240,14 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", local=True,
         sl = slice(j * C, (j + 1) * C)
         carry, (pn, gn) = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
         if local:
-            J_out.append(run_local(params, s_prev[:, :, sl], xs_p[:, :, sl]))
+            J_out.append(np.asarray(run_local(params, s_prev[:, :, sl], xs_p[:, :, sl])))
         P_out.append(np.asarray(pn))
         g_out.append(np.asarray(gn))
         if progress is not None:
             progress(min(T, (n - j) * C), T)
 
     def cat(parts):  # the chunks in time order, without the padding
-        return np.concatenate([np.asarray(a) for a in parts[::-1]], axis=2)[:, :, pad:]
+        return np.concatenate(parts[::-1], axis=2)[:, :, pad:]
 
     g_T_log = np.log10(np.linalg.norm(np.asarray(g_T, np.float64), axis=-1))[..., None]
     log_eye = 0.0 if norm == "spectral" else 0.5 * math.log10(S)  # ‖P_T‖ = ‖I‖
