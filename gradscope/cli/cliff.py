@@ -172,36 +172,38 @@ def cliff(
     from ..io.schema import build_report, device_info
     from ..io.store import prepare_out_dir, write_report_folder
     from ..pipeline import configure_jax
+    from ._common import figure_worker
 
     out_dir = prepare_out_dir(out, "cliff", force=force)
-    configure_jax()
-    import jax
-    import numpy as np
+    with figure_worker(no_plots) as worker:  # before JAX: matplotlib imports meanwhile
+        configure_jax()
+        import jax
+        import numpy as np
 
-    from ..dynamics import cliff as dyn
+        from ..dynamics import cliff as dyn
 
-    ws, bs = np.linspace(w_lo, w_hi, grid), np.linspace(b_lo, b_hi, grid)
-    common = {"w_range": [w_lo, w_hi], "b_range": [b_lo, b_hi], "grid": grid, "steps": steps,
-              "target": target, "x0": x0, "activation": activation, "start": [w0, b0],
-              "lr": lr, "iters": iters, "loss": "½(x_T − target)²", "optimizer": "sgd",
-              "dtype": "float64"}
-    with jax.enable_x64(True):
-        with progress_bar("loss surface", format != "json" and grid * grid > dyn.CHUNK) as upd:
-            log_l, log_g = dyn.surface(ws, bs, x0=x0, target=target, steps=steps,
-                                       activation=activation, progress=upd)
-        paths = dyn.descend((w0, b0), clips=clips, lr=lr, iters=iters, x0=x0, target=target,
-                            steps=steps, activation=activation)
-    runs = [run_record(p, theta, common) for p, theta in zip(paths, clips, strict=True)]
-    surface = {"w": dyn.round_sig(ws), "b": dyn.round_sig(bs), "log10_loss": dyn.round_sig(log_l),
-               "log10_grad_norm": dyn.round_sig(log_g),
-               "cliff_line": dyn.cliff_line(w_lo, w_hi, x0=x0, activation=activation)}
-    line = surface["cliff_line"]
-    profile = None
-    if line is not None:
-        prof = dyn.cliff_profile(line, x0=x0, target=target, steps=steps, activation=activation)
-        profile = {k: dyn.round_sig(v) for k, v in prof.items()}
-    report = build_report("cliff", runs, surface=surface, profile=profile, device=device_info())
-    write_report_folder(out_dir, report, plots=not no_plots)
+        ws, bs = np.linspace(w_lo, w_hi, grid), np.linspace(b_lo, b_hi, grid)
+        common = {"w_range": [w_lo, w_hi], "b_range": [b_lo, b_hi], "grid": grid, "steps": steps,
+                  "target": target, "x0": x0, "activation": activation, "start": [w0, b0],
+                  "lr": lr, "iters": iters, "loss": "½(x_T − target)²", "optimizer": "sgd",
+                  "dtype": "float64"}
+        with jax.enable_x64(True):
+            with progress_bar("loss surface", format != "json" and grid * grid > dyn.CHUNK) as upd:
+                log_l, log_g = dyn.surface(ws, bs, x0=x0, target=target, steps=steps,
+                                           activation=activation, progress=upd)
+            paths = dyn.descend((w0, b0), clips=clips, lr=lr, iters=iters, x0=x0, target=target,
+                                steps=steps, activation=activation)
+        runs = [run_record(p, theta, common) for p, theta in zip(paths, clips, strict=True)]
+        surface = {"w": dyn.round_sig(ws), "b": dyn.round_sig(bs), "log10_loss": dyn.round_sig(log_l),
+                   "log10_grad_norm": dyn.round_sig(log_g),
+                   "cliff_line": dyn.cliff_line(w_lo, w_hi, x0=x0, activation=activation)}
+        line = surface["cliff_line"]
+        profile = None
+        if line is not None:
+            prof = dyn.cliff_profile(line, x0=x0, target=target, steps=steps, activation=activation)
+            profile = {k: dyn.round_sig(v) for k, v in prof.items()}
+        report = build_report("cliff", runs, surface=surface, profile=profile, device=device_info())
+        write_report_folder(out_dir, report, plots=not no_plots, plot_worker=worker)
     emit(report, format, str(out_dir), table=_table)
 
 

@@ -154,8 +154,8 @@ def train(
 
 def _run(cfgs, task, clips, *, out, fmt, no_plots, force, save_weights, platform=None,
          tf32=False) -> None:
-    from ..io.store import prepare_out_dir, write_report_folder
-    from ..train.runner import GroupTrainer, TrainSettings, check_memory
+    from ..io.store import prepare_out_dir
+    from ..train.runner import TrainSettings, check_memory
 
     extra = dict(cfgs[0].extra)
     settings = TrainSettings(task, tuple(clips), extra["clip_mode"], extra["optimizer"],
@@ -164,8 +164,19 @@ def _run(cfgs, task, clips, *, out, fmt, no_plots, force, save_weights, platform
     for cfg in cfgs:
         check_memory(cfg, settings)
     out_dir = prepare_out_dir(out, "train", force=force)
+    from ._common import figure_worker
+
+    with figure_worker(no_plots) as worker:
+        _train(cfgs, settings, clips, out_dir, fmt, no_plots, save_weights, platform, tf32,
+               worker)
+
+
+def _train(cfgs, settings, clips, out_dir, fmt, no_plots, save_weights, platform, tf32,
+           worker) -> None:
     from ..io.schema import build_report, device_info
+    from ..io.store import write_report_folder
     from ..pipeline import configure_jax
+    from ..train.runner import GroupTrainer
     from ._common import emit, progress_bar
 
     configure_jax(platform, tf32)
@@ -185,7 +196,7 @@ def _run(cfgs, task, clips, *, out, fmt, no_plots, force, save_weights, platform
     report = build_report("train", runs, device=device_info(), interrupted=interrupted)
     if files:
         _save(files, trainers, report)
-    write_report_folder(out_dir, report, plots=not no_plots)
+    write_report_folder(out_dir, report, plots=not no_plots, plot_worker=worker)
     if interrupted:
         done = sum(t.progress.done for t in trainers)
         raise Interrupted("interrupted", f"the report in {out_dir} holds the {done} of {total} "

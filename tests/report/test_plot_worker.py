@@ -55,3 +55,18 @@ def test_close_leaves_no_process(closed_early):
         worker.proc.wait(timeout=60)
         worker.close()
     assert worker.proc.poll() is not None
+
+
+def test_worker_draws_a_train_report_like_this_process(tmp_path):
+    # train and cliff start the worker too; it picks the figures by the report's command
+    from gradscope.report import renderers
+
+    from .test_train_report import report as train_report
+
+    report = train_report.__wrapped__()
+    here = renderers(report)[1](copy.deepcopy(report), tmp_path / "here")
+    got = plot_worker.PlotWorker().write_plots(copy.deepcopy(report), tmp_path / "worker")
+    assert got is not None and [p.name for p in got] == [p.name for p in here]
+    assert {p.stem for p in here} >= {"loss", "grad_norm"}
+    for p in here:
+        np.testing.assert_array_equal(_pixels(tmp_path / "worker" / p.name), _pixels(p))
