@@ -7,8 +7,10 @@ benchmarks/results-gpu.json (results-gpu-tf32.json with --tf32).
 - LSTM H=256, T=1000: one analysis after compilation (the whole `analyze` call, and ‖P_t‖
   alone), the chain floor on the same device, and the PyTorch baseline on the same device.
 - Many seeds in one call: an RNN H=128, T=500 for 256 seeds through one vmapped analysis;
-  the rate of its product chain (2·T·S³ flops per seed) against the device's float32 matmul
-  rate measured here (a 4096² product at full precision, or TF32 with --tf32).
+  the rate of its product chain (2·T·S³ flops per seed, over the time of the ‖P_t‖-only
+  call, which also runs the forward pass, the norms and the loss gradient: a lower bound)
+  against the device's float32 matmul rate measured here (a 4096² product at full
+  precision, or TF32 with --tf32).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import numpy as np
 from run_cpu import best_of, chain_floor, gradscope_case
 
 os.environ.setdefault("GRADSCOPE_NO_CACHE", "1")
+# JAX would reserve 75 % of the GPU's memory up front; the PyTorch baseline shares the device
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
 def matmul_rate(n: int, repeat: int) -> float:
@@ -54,9 +58,11 @@ def seeds_case(arch: str, H: int, T: int, seeds: int, repeat: int) -> dict:
 
 def torch_device_case(arch: str, params: dict, xs: np.ndarray, device: str, repeat: int):
     try:
-        import torch  # noqa: F401
+        import torch
         from torch_baseline import log10_jacobian_norms
     except ImportError:
+        return None, None
+    if device == "cuda" and not torch.cuda.is_available():  # a CPU-only torch build
         return None, None
     out, secs = None, []
     for _ in range(repeat):

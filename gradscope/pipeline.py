@@ -289,9 +289,11 @@ def _group(cfgs: list[Config]) -> _Group:
 
 
 def jacobian_norms(cfgs: list[Config]) -> np.ndarray:
-    """log10 ‖∂s_T/∂s_t‖ of configurations that share `shape_key`, shape (runs, B, T+1), and
-    nothing else: the forward pass and the product chain in one vmapped call, without ‖J_t‖
-    or the report's other numbers (what the PyTorch baseline in `benchmarks/` computes)."""
+    """log10 ‖∂s_T/∂s_t‖ of configurations that share `shape_key`, shape (runs, B, T+1): the
+    forward pass and the product chain (which carries the loss gradient along), all runs
+    together, without ‖J_t‖ or the report's other numbers — what the PyTorch baseline in
+    `benchmarks/` computes. Unlike `analyze`, values after a non-finite state are not
+    blanked."""
     import jax
 
     from .dynamics.compiled import compiled

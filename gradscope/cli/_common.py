@@ -58,8 +58,8 @@ def progress_bar(description: str, enabled: bool):
 @contextmanager
 def figure_worker(no_plots: bool):
     """A process that imports matplotlib while this one imports JAX and computes, for
-    `write_report_folder(plot_worker=...)` (`report/plot_worker.py`); None with --no-plots.
-    Enter it before JAX is imported."""
+    `write_report_folder(plot_worker=...)` (`report/plot_worker.py`); None with --no-plots
+    or where a worker would not help (`plot_worker.start`). Enter it before JAX is imported."""
     from ..report import plot_worker
 
     worker = None if no_plots else plot_worker.start()
@@ -75,6 +75,9 @@ def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: st
                 tf32: bool = False) -> dict:
     """Run each config through the pipeline, write the output folder, print the result."""
     check_format(fmt)
+    from ..io.store import check_out_dir
+
+    check_out_dir(out, force=force)  # a refusal comes before JAX or the worker start
     with figure_worker(no_plots) as worker:
         report, out_dir = _run(command, configs, out, fmt, force, platform, tf32, no_plots,
                                worker)
@@ -87,8 +90,8 @@ def _run(command, configs, out, fmt, force, platform, tf32, no_plots, worker):
     from ..io.store import prepare_out_dir, write_report_folder
     from ..pipeline import analyze_group, configure_jax, shape_key
 
-    out_dir = prepare_out_dir(out, command, force=force)  # a refusal comes before JAX loads
     configure_jax(platform, tf32)
+    out_dir = prepare_out_dir(out, command, force=force)
     configs = [d for cfg in configs for d in cfg.directions()]
     groups: dict[tuple, list[int]] = {}
     for i, cfg in enumerate(configs):

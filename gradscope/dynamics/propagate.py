@@ -108,8 +108,8 @@ def _log10_local_norm(norm: str, f, params, s, x, products=None):
     if products is not None:
         matvec, rmatvec = products(params, s, x)
     else:
-        matvec = jax.linearize(fx, s)[1]
         pull = jax.vjp(fx, s)[1]
+        matvec = None if norm == "frobenius" else jax.linearize(fx, s)[1]
 
         def rmatvec(r):
             return pull(r)[0]

@@ -17,7 +17,8 @@ from ..errors import RunError, UsageError
 
 def file_mode() -> int:
     """The permissions `open()` gives a new file (0o666 less the umask): a temporary file
-    from `mkstemp` is private (0o600), which a finished report must not stay."""
+    from `mkstemp` is private (0o600), which a finished report must not stay. (A replaced
+    file gets them too, not its old mode.)"""
     try:
         with open("/proc/self/status") as f:
             umask = next(int(line.split()[1], 8) for line in f if line.startswith("Umask:"))
@@ -61,6 +62,19 @@ def _default_dir(command: str) -> Path:
     return path
 
 
+def check_out_dir(out: str | Path | None, *, force: bool = False) -> None:
+    """The refusals of `prepare_out_dir` that need no folder to be made (None: a new default
+    folder, always fine): a file, or a finished report without `force`."""
+    if out is None:
+        return
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {path} is a file, not a folder", "choose a folder path for --out")
+    if (path / "report.json").exists() and not force:
+        raise UsageError(f"{path} already holds a finished report",
+                         "pass --force to overwrite it, or choose another --out")
+
+
 def prepare_out_dir(out: str | None, command: str, *, force: bool = False) -> Path:
     """Create (or check) the output folder before any work starts.
 
@@ -68,11 +82,7 @@ def prepare_out_dir(out: str | None, command: str, *, force: bool = False) -> Pa
     report and `force` is not set.
     """
     path = Path(out) if out else _default_dir(command)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out {path} is a file, not a folder", "choose a folder path for --out")
-    if (path / "report.json").exists() and not force:
-        raise UsageError(f"{path} already holds a finished report",
-                         "pass --force to overwrite it, or choose another --out")
+    check_out_dir(path, force=force)
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe.", delete=True)

@@ -20,8 +20,11 @@ from pathlib import Path
 
 class PlotWorker:
     def __init__(self) -> None:
+        # a session of its own: Ctrl-C interrupts the command, which still has its report
+        # drawn (train writes one when interrupted); the worker ends at EOF on stdin anyway
         self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     start_new_session=True)
 
     def write_plots(self, report: dict, plots_dir: Path) -> list[Path] | None:
         """The PNG paths the worker wrote into `plots_dir`, or None if it failed."""

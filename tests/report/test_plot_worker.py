@@ -61,9 +61,9 @@ def test_worker_draws_a_train_report_like_this_process(tmp_path):
     # train and cliff start the worker too; it picks the figures by the report's command
     from gradscope.report import renderers
 
-    from .test_train_report import report as train_report
+    from .test_train_report import train_report
 
-    report = train_report.__wrapped__()
+    report = train_report()
     here = renderers(report)[1](copy.deepcopy(report), tmp_path / "here")
     got = plot_worker.PlotWorker().write_plots(copy.deepcopy(report), tmp_path / "worker")
     assert got is not None and [p.name for p in got] == [p.name for p in here]

@@ -50,13 +50,18 @@ def _run(arch: str, clip, *, bad: int | None = None, seed: int = 0) -> dict:
     }
 
 
-@pytest.fixture
-def report() -> dict:
+def train_report() -> dict:
+    """A synthetic train report: four runs, one of them non-finite from iteration 13."""
     runs = [_run("rnn", "none", bad=13), _run("rnn", 1.0, seed=1), _run("lstm", "none", seed=2),
             _run("lstm", 1.0, seed=3)]
     return {"schema": "gradscope.report/1", "version": "0.1.0", "command": "train",
             "created": "2026-01-01T00:00:00Z", "runs": runs, "interrupted": False,
             "device": {"platform": "cpu", "device": "cpu", "jax": "0"}}
+
+
+@pytest.fixture
+def report() -> dict:
+    return train_report()
 
 
 def test_dispatch():
