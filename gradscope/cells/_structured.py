@@ -83,4 +83,3 @@ def times_jacobian(P, cols, tail):
     blocks = [P[:, o * H : (o + 1) * H] for o in range(O)]
     rest = [sum(blocks[o] * tail[b, o] for o in range(O)) for b in range(O - 1)]
     return jnp.concatenate([first, *rest], axis=1)
-
