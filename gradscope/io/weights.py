@@ -13,7 +13,6 @@ import math
 import os
 import re
 import struct
-import tempfile
 import zipfile
 import zlib
 from functools import lru_cache
@@ -24,7 +23,7 @@ import numpy as np
 
 from ..config import GATES
 from ..errors import UsageError
-from .store import file_mode
+from .store import atomic_write
 
 RNN_KEY = re.compile(
     r"^(?P<prefix>.*?)(?P<name>(?:weight|bias)_(?:ih|hh)_l\d+)(?P<reverse>_reverse)?$")
@@ -351,21 +350,6 @@ def check_params(sd: dict[str, np.ndarray], *, arch: str, hidden: int, input_siz
 # --------------------------------------------------------------------------- writers
 
 
-def _atomic(path: str | os.PathLike, write) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _st_blob(name: str, arr: Any) -> tuple[str, np.ndarray]:
     a = np.asarray(arr)
     if a.dtype.name == "bfloat16":  # ml_dtypes (as used by JAX)
@@ -406,7 +390,7 @@ def write_safetensors(path: str | os.PathLike, tensors: dict[str, Any],
         for a in blobs:
             f.write(a.tobytes())
 
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def write_npz(path: str | os.PathLike, tensors: dict[str, Any]) -> None:
@@ -423,4 +407,4 @@ def write_npz(path: str | os.PathLike, tensors: dict[str, Any]) -> None:
                 with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
                     np.lib.format.write_array(member, np.asanyarray(arr), allow_pickle=False)
 
-    _atomic(path, write)
+    atomic_write(path, write)
