@@ -213,8 +213,6 @@ def analyze_group(cfgs: list[Config], *, progress=None) -> list[dict]:
     in one jitted, vmapped pass. Returns one report run per config, in order."""
     import jax
 
-    if len({shape_key(c) for c in cfgs}) != 1:
-        raise ValueError("analyze_group needs configs that differ only in values, not shapes")
     with jax.enable_x64(cfgs[0].x64):
         return _analyze_group(cfgs, progress)
 
@@ -264,6 +262,8 @@ class _Group:
 def _group(cfgs: list[Config]) -> _Group:
     import jax.numpy as jnp
 
+    if len({shape_key(c) for c in cfgs}) != 1:
+        raise ValueError("a group's configs must differ only in values, not shapes")
     from .cells import direction_params
 
     cfg, R = cfgs[0], len(cfgs)
@@ -299,8 +299,6 @@ def jacobian_norms(cfgs: list[Config]) -> np.ndarray:
     from .dynamics.compiled import compiled
     from .dynamics.propagate import propagate
 
-    if len({shape_key(c) for c in cfgs}) != 1:
-        raise ValueError("jacobian_norms needs configs that differ only in values, not shapes")
     with jax.enable_x64(cfgs[0].x64):
         g = _group(cfgs)
         fwd, _ = compiled(_forward_jit(), (g.step,), g.params, g.s0, g.xs)

@@ -167,3 +167,12 @@ def test_jacobian_norms_alone_are_the_analysis_series():
                                    atol=1e-6)
         assert np.ptp(a[:, 0]) > 0  # the two sequences differ: the mean is not trivial
     assert np.abs(alone[0] - alone[1]).max() > 0.01  # and so do the seeds
+
+
+def test_a_group_of_different_shapes_is_refused():
+    from gradscope.pipeline import analyze_group, jacobian_norms
+
+    cfgs = [Config(arch="rnn", hidden=4, steps=5), Config(arch="rnn", hidden=5, steps=5)]
+    for run in (analyze_group, jacobian_norms):
+        with pytest.raises(ValueError, match="differ only in values"):
+            run(cfgs)

@@ -109,21 +109,23 @@ def make_step(cfg: Config):
     post = layer_post(cfg)
     if L == 1 and post is not None:
 
-        def jacobian(params, s, x_full):
-            # J_t as (cols, tail) (`_structured.py`); a dropout mask scales the h columns
+        def layer_input(params, s, x_full):
+            # the layer's params, its (masked) state and input, and the dropout mask
             p, mask = layer_params(params, 0), x_full[D + C :]
             if mask.shape[0]:
                 s = s.at[:H].multiply(mask)
-            cols, tail = unitwise_jacobian(post, p, s, x_full[:D])
+            return p, s, x_full[:D], mask
+
+        def jacobian(params, s, x_full):
+            # J_t as (cols, tail) (`_structured.py`); a dropout mask scales the h columns
+            p, s, x, mask = layer_input(params, s, x_full)
+            cols, tail = unitwise_jacobian(post, p, s, x)
             return (cols * mask if mask.shape[0] else cols), tail
 
         def products(params, s, x_full):
             # (v -> J_t v, w -> w J_t) in O(G·H²) each, W_hh shared (`_structured.py`)
-            p, mask = layer_params(params, 0), x_full[D + C :]
-            if mask.shape[0]:
-                s = s.at[:H].multiply(mask)
-            matvec, rmatvec = unitwise_products(
-                p["w_hh"], *unitwise_coefficients(post, p, s, x_full[:D]))
+            p, s, x, mask = layer_input(params, s, x_full)
+            matvec, rmatvec = unitwise_products(p["w_hh"], *unitwise_coefficients(post, p, s, x))
             if not mask.shape[0]:
                 return matvec, rmatvec
             return (lambda v: matvec(v.at[:H].multiply(mask)),
