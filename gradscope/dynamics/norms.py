@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 # Lanczos on AᵀA from a fixed generic vector. Its top Ritz value θ_k only grows with k, towards
 # σ_max², and it gets there fast (the error falls like 1/k² even for a dense top of the
@@ -164,8 +165,9 @@ def tracked_top_singular_value(A, U, tol=None):
     return jnp.where(certified, jnp.sqrt(jnp.maximum(top, 0.0)), fallback), U
 
 
-def start_block(n: int, dtype):
-    """A fixed orthonormal block of TRACK generic columns."""
-    cols = [1.0 + 0.5 * jnp.sin(jnp.arange(1, n + 1, dtype=dtype) * (0.7 + 0.9 * j))
-            for j in range(min(TRACK, n))]
-    return jnp.linalg.qr(jnp.stack(cols, axis=1))[0]
+def start_block(n: int, dtype) -> np.ndarray:
+    """A fixed orthonormal block of TRACK generic columns (numpy: built on the host, where it
+    costs microseconds instead of a compiled program)."""
+    k = np.arange(1, n + 1, dtype=np.float64)
+    cols = [1.0 + 0.5 * np.sin(k * (0.7 + 0.9 * j)) for j in range(min(TRACK, n))]
+    return np.linalg.qr(np.stack(cols, axis=1))[0].astype(np.dtype(dtype))

@@ -30,7 +30,6 @@ from ..errors import UsageError
 from .compiled import compiled
 from .jacobian import state_step
 from .norms import (
-    TRACK,
     log10_frobenius,
     log10_vector_norm,
     rescale,
@@ -96,7 +95,7 @@ def _log10_norm_of_P(norm: str, P, U):
     return jnp.log10(sigma), U
 
 
-def _log10_local_norm(norm: str, f, params, s, x, products=None):
+def _log10_local_norm(norm: str, f, params, s, x, products=None, skip=False):
     """log10 ‖J_t‖ from products with J_t (Lanczos), or from its rows for the Frobenius norm.
     `products` (`step.products`, for one-layer cells): J_t's products from its unit-wise form,
     a few vector operations each besides W_hh's, instead of a pass through the step's
@@ -116,7 +115,7 @@ def _log10_local_norm(norm: str, f, params, s, x, products=None):
 
     if norm == "frobenius":
         return log10_frobenius(jax.vmap(rmatvec)(jnp.eye(s.shape[0], dtype=s.dtype)))
-    return jnp.log10(top_singular_value(matvec, rmatvec, s.shape[0], s.dtype))
+    return jnp.log10(top_singular_value(matvec, rmatvec, s.shape[0], s.dtype, skip=skip))
 
 
 def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
@@ -145,6 +144,7 @@ def _chunk(step, norm: str, params, carry, s_prev, xs, mask):
             PJ = times_jacobian(P, *structured(params, s, x))
         else:
             PJ = jax.vmap(row_times_j)(P)
+        # a padded step (before t = 0) leaves P and g alone; its outputs are dropped
         P, lp = rescale(jnp.where(m, PJ, P), lp)
         g, lg = rescale(jnp.where(m, row_times_j(g), g), lg)
         log_norm, U = _log10_norm_of_P(norm, P, U)
@@ -159,17 +159,20 @@ def over_runs_and_batch(fn, data_args: int):
     return jax.vmap(per_run, in_axes=(0,) * (1 + data_args))
 
 
-@partial(jax.jit, static_argnums=(0, 1))
-def _batched_chunk(step, norm, params, carry, s_prev, xs, mask):
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def _batched_chunk(step, norm, local, params, carry, s_prev, xs, mask):
+    """A chunk of every run and sequence: the carried chain and its norms, and with `local`
+    the norms of the chunk's own J_t (one program, one dispatch per chunk)."""
     def fn(p, c, s, x):
         return _chunk(step, norm, p, c, s, x, mask)
 
-    return over_runs_and_batch(fn, 3)(params, carry, s_prev, xs)
+    carry, (pn, gn) = over_runs_and_batch(fn, 3)(params, carry, s_prev, xs)
+    return carry, pn, gn, (_local_norms(step, norm, params, s_prev, xs, mask) if local else None)
 
 
-@partial(jax.jit, static_argnums=(0, 1))
-def _local_chunk(step, norm, params, s_prev, xs):
-    """log10 ‖J_t‖ for a chunk of steps: independent of P, so batched over the steps."""
+def _local_norms(step, norm, params, s_prev, xs, mask):
+    """log10 ‖J_t‖ for a chunk of steps: independent of P, so batched over the steps (padded
+    steps run no iterations)."""
     f = state_step(step)
     R, B, C = s_prev.shape[:3]
 
@@ -178,22 +181,31 @@ def _local_chunk(step, norm, params, s_prev, xs):
     products = getattr(step, "products", None)
     if params["weight_hh_l0"].shape[-2] <= s_prev.shape[-1]:
         products = None
+    skip = jnp.broadcast_to(~mask, (B, C)).reshape(B * C)
 
     def per_run(p, s, x):  # one flat vmap over batch × steps
-        return jax.vmap(lambda s1, x1: _log10_local_norm(norm, f, p, s1, x1, products))(s, x)
+        return jax.vmap(lambda s1, x1, k: _log10_local_norm(norm, f, p, s1, x1, products, k)
+                        )(s, x, skip)
 
     out = jax.vmap(per_run)(params, s_prev.reshape(R, B * C, -1), xs.reshape(R, B * C, -1))
     return out.reshape(R, B, C)
 
 
-@jax.jit
 def _start(g_T):
-    S = g_T.shape[-1]
-    P = jnp.broadcast_to(jnp.eye(S, dtype=g_T.dtype), g_T.shape + (S,))
-    zeros = jnp.zeros(g_T.shape[:-1], g_T.dtype)
-    g, lg = jax.vmap(jax.vmap(rescale))(g_T, zeros)
-    U = jnp.broadcast_to(start_block(S, g_T.dtype), g_T.shape + (min(TRACK, S),))
-    return P, zeros, g, lg, U
+    """The chain's first carry, built on the host (no program to compile): P = I, the loss
+    gradient rescaled, the tracker's starting block; placed like `g_T`."""
+    g = np.asarray(g_T)
+    R, B, S = g.shape
+    m = np.max(np.abs(g), axis=-1, keepdims=True)
+    safe = np.where((m > 0) & np.isfinite(m), m, 1.0)
+    with np.errstate(divide="ignore"):
+        lg = np.log10(m[..., 0]).astype(g.dtype)
+    U = start_block(S, g.dtype)
+    carry = (np.broadcast_to(np.eye(S, dtype=g.dtype), (R, B, S, S)),
+             np.zeros((R, B), g.dtype), (g / safe).astype(g.dtype), lg,
+             np.broadcast_to(U, (R, B) + U.shape))
+    sharding = getattr(g_T, "sharding", None)
+    return tuple(jax.device_put(np.ascontiguousarray(a), sharding) for a in carry)
 
 
 def _array_module(states):
@@ -227,20 +239,16 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", local=True,
     s_prev = xp.pad(xp.asarray(states)[:, :, :T], widths)
     xs_p = xp.pad(xp.asarray(xs), widths)
     real = np.arange(n * C) >= pad
-    start, c0 = compiled(_start, (), g_T)
-    carry = start(g_T)
+    carry = _start(g_T)
     first = slice((n - 1) * C, n * C)
-    run_chunk, c1 = compiled(_batched_chunk, (step, norm), params, carry, s_prev[:, :, first],
-                             xs_p[:, :, first], real[first])
-    run_local, c2 = (compiled(_local_chunk, (step, norm), params, s_prev[:, :, first],
-                              xs_p[:, :, first]) if local else (None, 0.0))
-    compile_s = c0 + c1 + c2
+    run_chunk, compile_s = compiled(_batched_chunk, (step, norm, local), params, carry,
+                                    s_prev[:, :, first], xs_p[:, :, first], real[first])
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)
-        carry, (pn, gn) = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
+        carry, pn, gn, jn = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
         if local:
-            J_out.append(np.asarray(run_local(params, s_prev[:, :, sl], xs_p[:, :, sl])))
+            J_out.append(np.asarray(jn))
         P_out.append(np.asarray(pn))
         g_out.append(np.asarray(gn))
         if progress is not None:

@@ -105,3 +105,22 @@ def test_sizes_that_cannot_fit_are_refused(monkeypatch):
     with pytest.raises(UsageError, match="GiB"):
         prop_mod.chunk_size(1, 16384, 100, 4)
     assert prop_mod.chunk_size(1, 256, 1000, 4) >= 1
+
+
+def test_the_host_built_start_matches_the_chains_rescaling():
+    import jax.numpy as jnp
+
+    from gradscope.dynamics.norms import TRACK, rescale
+
+    g_T = np.array([[[3.0, -4.0, 0.5, 0.0, 1.0]], [[0.0] * 5], [[1.0, np.nan, 2.0, 0.0, 0.0]]],
+                   np.float32)  # (R=3, B=1, S=5): an ordinary, a zero and a non-finite gradient
+    P, lp, g, lg, U = (np.asarray(a) for a in prop_mod._start(jnp.asarray(g_T)))
+    np.testing.assert_array_equal(P, np.broadcast_to(np.eye(5, dtype=np.float32), (3, 1, 5, 5)))
+    np.testing.assert_array_equal(lp, 0.0)
+    for r in range(3):
+        g_ref, lg_ref = rescale(jnp.asarray(g_T[r, 0]), jnp.float32(0.0))
+        np.testing.assert_array_equal(g[r, 0], np.asarray(g_ref))
+        np.testing.assert_array_equal(lg[r, 0], np.asarray(lg_ref))
+    assert lg[1, 0] == -np.inf and np.isnan(lg[2, 0])
+    assert U.shape == (3, 1, 5, TRACK) and U.dtype == np.float32
+    np.testing.assert_allclose(U[0, 0].T @ U[0, 0], np.eye(TRACK), atol=1e-6)
