@@ -16,7 +16,7 @@ SPEC_SERIES = {"log10_jacobian_norm", "log10_local_norm", "log10_loss_grad_norm"
 
 
 def gradscope(*args, cwd=None):
-    env = {**os.environ, "GRADSCOPE_NO_CACHE": "1", "COLUMNS": "120"}
+    env = {**os.environ, "COLUMNS": "120"}
     return subprocess.run([sys.executable, "-m", "gradscope", *args], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=300)
 

@@ -193,12 +193,19 @@ def test_restarts_after_sigkill_end_with_the_uninterrupted_results(tmp_path):
     subprocess.run([sys.executable, "-m", "gradscope", "sweep", str(ref), "--format", "none",
                     "--no-plots"], check=True, env=env, capture_output=True, timeout=600)
     path = _write(tmp_path, grid.format(out=tmp_path / "killed"))
-    rng, kills = random.Random(7), 0
+    rng, kills, cells = random.Random(7), 0, tmp_path / "killed" / "cells"
     for _ in range(3):
+        done = len(list(cells.glob("*.json")))
         p = subprocess.Popen([sys.executable, "-m", "gradscope", "sweep", str(path), "--format",
                               "none", "--no-plots"], env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.5, 4.0))
+        # killed at a random moment shortly after this run's first new cell (the programs are
+        # in the cache after the reference run, so a fixed delay could outlast the sweep)
+        deadline = time.time() + 120
+        while (p.poll() is None and len(list(cells.glob("*.json"))) <= done
+               and time.time() < deadline):
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.4))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
