@@ -34,9 +34,12 @@ def check_format(fmt: str) -> None:
 
 @contextmanager
 def progress_bar(description: str, enabled: bool):
-    """Yield `update(done, total)`; a rich bar with ETA on stderr when it is a terminal."""
+    """Yield `update(done, total)`; a rich bar with ETA on stderr when it is a terminal.
+    Each update is also a checkpoint for a dropped Ctrl-C (`interrupt.py`)."""
+    from ..interrupt import checkpoint
+
     if not (enabled and sys.stderr.isatty()):
-        yield lambda done, total: None
+        yield lambda done, total: checkpoint()
         return
     from rich.console import Console
     from rich.progress import (
@@ -52,7 +55,12 @@ def progress_bar(description: str, enabled: bool):
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+        def update(done, total):
+            checkpoint()
+            bar.update(task, completed=done, total=total)
+
+        yield update
 
 
 @contextmanager

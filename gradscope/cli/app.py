@@ -104,6 +104,7 @@ def _defer_markdown() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; `--debug` anywhere shows the traceback of a failure."""
+    from .. import interrupt
     from ..errors import GradscopeError
 
     _defer_markdown()
@@ -112,8 +113,11 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     command = typer.main.get_command(app)
+    if hard:
+        interrupt.install()
     try:
         code = command.main(args=args, prog_name="gradscope", standalone_mode=False)
+        interrupt.checkpoint()  # a Ctrl-C that was dropped after the last checkpoint
     except GradscopeError as e:
         if debug:
             raise

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from .. import interrupt
 from ..errors import GradscopeError, UsageError
 from . import options as o
 
@@ -188,6 +189,7 @@ def _train(cfgs, settings, clips, out_dir, fmt, no_plots, save_weights, platform
             for g, trainer in enumerate(trainers):
                 trainer.run(lambda done, g=g: bar(g * settings.iters + done, total))
     except KeyboardInterrupt:
+        interrupt.handled()  # the report of the work done so far is still written
         interrupted = True
     runs = [r for t in trainers for r in t.records()]
     files = _weights_files(save_weights, trainers, clips, settings.clip_mode)

@@ -226,7 +226,8 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", local=True,
     - `states`: (R, B, T+1, S) from `unroll`; `xs`: (R, B, T, D).
     - `g_T`: (R, B, S), `∂L/∂s_T` for each sequence.
     - `norm`: `spectral` or `frobenius`.
-    - `local`: also ‖J_t‖ (a program of its own); without it `local_norm` is None.
+    - `local`: also ‖J_t‖ (in the same program, batched over the chunk's steps); without it
+      `local_norm` is None.
     - `progress`: optional callable `(steps_done, steps_total)`.
     """
     R, B, T1, S = states.shape

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .. import interrupt
 from ..errors import RunError, UsageError
 
 
@@ -31,6 +32,7 @@ def file_mode() -> int:
 def atomic_write(path: Path, write) -> None:
     """`write(file)` into a temporary file in the same folder, fsync, then rename over
     `path`; a failure leaves `path` as it was and no temporary file behind."""
+    interrupt.checkpoint()  # an interrupted command writes nothing more
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
