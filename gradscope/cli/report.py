@@ -93,7 +93,7 @@ def report(
     again from its report.json. Several folders: their runs go into one new report in --out.
     """
     from ..io.store import prepare_out_dir, write_report_folder
-    from ._common import check_format, emit
+    from ._common import check_format, emit, figure_worker
 
     check_format(format)
     reports = [_load(f) for f in folders]
@@ -102,5 +102,6 @@ def report(
     else:
         merged = _merge(reports, folders)
         out_dir = prepare_out_dir(out, "report", force=force)
-    write_report_folder(out_dir, merged, plots=not no_plots)
+    with figure_worker(no_plots) as worker:  # draws the figures in parallel where it can
+        write_report_folder(out_dir, merged, plots=not no_plots, plot_worker=worker)
     emit(merged, format, str(out_dir))

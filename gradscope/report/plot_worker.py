@@ -3,10 +3,11 @@
 Importing matplotlib takes about as long as importing JAX, and neither needs the other. A
 command that will draw figures starts this worker first: it imports matplotlib on the other
 core while the analysis runs, then reads the finished report (JSON on stdin), writes the
-figures with the report's own `write_plots` and prints their paths (JSON on stdout). When the
-worker fails in any way, the caller draws the figures itself, so a report never lacks them
-because of the worker. `GRADSCOPE_PLOT_WORKER=0` turns it off; it is not started when
-matplotlib is already imported here.
+figures with the report's own `write_plots` (on Linux in a pool of processes forked from it,
+one per core; `GRADSCOPE_PLOT_PROCESSES` sets their number) and prints their paths (JSON on
+stdout). When the worker fails in any way, the caller draws the figures itself, so a report
+never lacks them because of the worker. `GRADSCOPE_PLOT_WORKER=0` turns it off; it is not
+started when matplotlib is already imported here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+MAX_PROCESSES = 4  # an analysis draws four figures
 
 
 class PlotWorker:
@@ -58,6 +61,53 @@ def start() -> PlotWorker | None:
         return None
 
 
+def processes() -> int:
+    """How many processes draw the figures: `GRADSCOPE_PLOT_PROCESSES`, or one per core this
+    process may use, at most MAX_PROCESSES. More than one only on Linux, where forking this
+    worker is safe and cheap: it has imported matplotlib and runs no threads, so a forked
+    child starts drawing at once (elsewhere a child would import matplotlib again)."""
+    if not sys.platform.startswith("linux"):
+        return 1
+    try:
+        return max(1, int(os.environ["GRADSCOPE_PLOT_PROCESSES"]))
+    except (KeyError, ValueError):
+        pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_PROCESSES))
+
+
+def _executor(n: int):
+    """A pool of `n` forked processes, or a context of None (draw here) for n = 1."""
+    if n <= 1:
+        from contextlib import nullcontext
+
+        return nullcontext(None)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
+
+
+def _warm_up() -> None:
+    """Draw a small figure (PNG and SVG, into memory) so that the fonts and text metrics are
+    loaded before the report arrives, once for every process forked afterwards."""
+    import io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], label="‖∂s_T/∂s_t‖")
+    ax.set(xlabel="t", ylabel="log10", title="0123456789")
+    ax.legend()
+    fig.savefig(io.BytesIO(), format="png", dpi=150)
+    fig.set_layout_engine("none")
+    fig.savefig(io.BytesIO(), format="svg")
+
+
 def main() -> None:
     import matplotlib.backends.backend_agg  # noqa: F401 - the slow part, done while waiting
     import matplotlib.backends.backend_svg  # noqa: F401
@@ -65,12 +115,14 @@ def main() -> None:
 
     from . import renderers
 
+    _warm_up()
     data = sys.stdin.buffer.read()
     if not data:  # the command ended without figures
         return
     request = json.loads(data)
     report = request["report"]
-    paths = renderers(report)[1](report, Path(request["dir"]))
+    with _executor(processes()) as executor:
+        paths = renderers(report)[1](report, Path(request["dir"]), executor=executor)
     sys.stdout.write(json.dumps([str(p) for p in paths]))
 
 

@@ -382,19 +382,27 @@ FIGURES = {"jacobian_norm": fig_jacobian_norm, "local_norm": fig_local_norm,
            "heatmaps": fig_heatmaps, "dlfs2": fig_dlfs2}
 
 
-def write_plots(report: dict, plots_dir: Path, figures: dict | None = None) -> list[Path]:
+def write_plots(report: dict, plots_dir: Path, figures: dict | None = None, *,
+                executor=None) -> list[Path]:
     """Write every figure that applies as `<name>.png` (150 dpi) and `<name>.svg` into
     `plots_dir` (created if missing); return the PNG paths in the order of `figures`
-    (name -> function of the report; default FIGURES)."""
+    (name -> function of the report; default FIGURES). With an `executor`
+    (`concurrent.futures`), the figures are drawn by its processes, one task per figure."""
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, make in (FIGURES if figures is None else figures).items():
-        fig = make(report)
-        if fig is None:
-            continue
-        fig.savefig(plots_dir / f"{name}.png", dpi=150)
-        fig.set_layout_engine("none")  # the layout is done; the SVG keeps it (half the cost)
-        fig.savefig(plots_dir / f"{name}.svg", metadata={"Date": None})
-        written.append(plots_dir / f"{name}.png")
-    return written
+    figures = FIGURES if figures is None else figures
+    n = len(figures)
+    jobs = ([report] * n, [plots_dir] * n, list(figures), list(figures.values()))
+    drawn = map(write_figure, *jobs) if executor is None else executor.map(write_figure, *jobs)
+    return [p for p in drawn if p is not None]
+
+
+def write_figure(report: dict, plots_dir: Path, name: str, make) -> Path | None:
+    """`make(report)` as `<name>.png` and `<name>.svg`; its PNG path, None if it has nothing."""
+    fig = make(report)
+    if fig is None:
+        return None
+    fig.savefig(plots_dir / f"{name}.png", dpi=150)
+    fig.set_layout_engine("none")  # the layout is done; the SVG keeps it (half the cost)
+    fig.savefig(plots_dir / f"{name}.svg", metadata={"Date": None})
+    return plots_dir / f"{name}.png"

@@ -246,11 +246,11 @@ FIGURES = {"loss": fig_loss, "grad_norm": fig_grad_norm, "task_error": fig_task_
            "jacobian": fig_jacobian}
 
 
-def write_plots(report: dict, plots_dir: Path) -> list[Path]:
+def write_plots(report: dict, plots_dir: Path, *, executor=None) -> list[Path]:
     """Each figure as `<name>.png` (150 dpi) and `<name>.svg`; returns the PNG paths."""
     from . import plots
 
-    return plots.write_plots(report, plots_dir, FIGURES)
+    return plots.write_plots(report, plots_dir, FIGURES, executor=executor)
 
 
 # --------------------------------------------------------------------------- series.csv

@@ -16,15 +16,38 @@ def _pixels(path):
     return imread(path)
 
 
-def test_worker_draws_the_same_figures_as_this_process(tmp_path, shared_report, written_plots):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_worker_draws_the_same_figures_as_this_process(tmp_path, monkeypatch,
+                                                      shared_report, written_plots, processes):
+    # the worker forks a pool of drawing processes on Linux; forced here, whatever the cores
+    monkeypatch.setenv("GRADSCOPE_PLOT_PROCESSES", processes)
     plots_dir, pngs = written_plots
     worker = plot_worker.PlotWorker()
     got = worker.write_plots(copy.deepcopy(shared_report), tmp_path)
-    assert got is not None and [p.name for p in got] == [p.name for p in pngs]
+    assert got is not None and [p.name for p in got] == [p.name for p in pngs]  # FIGURES order
     for p in pngs:
         np.testing.assert_array_equal(_pixels(tmp_path / p.name), _pixels(p))
         assert (tmp_path / p.with_suffix(".svg").name).stat().st_size > 1000
     assert worker.proc.poll() == 0
+
+
+def test_processes_follow_the_usable_cores(monkeypatch):
+    import os
+    import sys
+
+    monkeypatch.delenv("GRADSCOPE_PLOT_PROCESSES", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert plot_worker.processes() == 3
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert plot_worker.processes() == plot_worker.MAX_PROCESSES
+    monkeypatch.setenv("GRADSCOPE_PLOT_PROCESSES", "1")
+    assert plot_worker.processes() == 1
+    monkeypatch.setenv("GRADSCOPE_PLOT_PROCESSES", "many")  # not a number: the default
+    assert plot_worker.processes() == plot_worker.MAX_PROCESSES
+    monkeypatch.setattr(sys, "platform", "darwin")  # a child would import matplotlib again
+    monkeypatch.setenv("GRADSCOPE_PLOT_PROCESSES", "2")
+    assert plot_worker.processes() == 1
 
 
 def test_a_dead_worker_falls_back_to_drawing_here(tmp_path, report):
