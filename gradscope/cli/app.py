@@ -86,20 +86,33 @@ class _DeferredModule(types.ModuleType):
         return getattr(real, name)
 
 
-def _defer_markdown() -> None:
+class _DeferredClass(type):
+    """The metaclass of a deferred module's stand-in class: calling the class or reading one
+    of its attributes (`Traceback.from_exception`) imports the module and uses the real one."""
+
+    def real(cls):
+        return cls.module.__getattr__(cls.__name__)
+
+    def __call__(cls, *args, **kwargs):
+        return cls.real()(*args, **kwargs)
+
+    def __getattr__(cls, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(cls.real(), name)
+
+
+def _defer_unused_rich_modules() -> None:
     # typer's rich help imports rich.markdown, and with it markdown-it (≈0.1 s of `--help`'s
-    # 0.35 s), though only its "markdown" markup mode uses it; this app uses "rich". The
-    # stand-in's `Markdown` imports the real module when it is first called.
-    if "rich.markdown" in sys.modules:
-        return
-    stub = _DeferredModule("rich.markdown")
-
-    class Markdown:  # a class: typer uses it in annotations (`Markdown | Text`)
-        def __new__(cls, *args, **kwargs):
-            return stub.__getattr__("Markdown")(*args, **kwargs)
-
-    stub.Markdown = Markdown
-    sys.modules["rich.markdown"] = stub
+    # 0.35 s), though only its "markdown" markup mode uses it (this app uses "rich"), and
+    # rich.traceback with pygments (≈0.03 s), used only by typer's exception hook (this app
+    # catches its exceptions itself). The stand-ins are classes, as typer uses them in
+    # annotations (`Markdown | Text`).
+    for module, name in (("rich.markdown", "Markdown"), ("rich.traceback", "Traceback")):
+        if module not in sys.modules:
+            stub = _DeferredModule(module)
+            setattr(stub, name, _DeferredClass(name, (), {"module": stub}))
+            sys.modules[module] = stub
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -107,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     from .. import interrupt
     from ..errors import GradscopeError
 
-    _defer_markdown()
+    _defer_unused_rich_modules()
     args = list(sys.argv[1:] if argv is None else argv)
     hard = argv is None  # the real process, not a test calling main() in-process
     debug = "--debug" in args

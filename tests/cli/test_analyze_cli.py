@@ -139,6 +139,23 @@ def test_help_and_version_do_not_import_jax():
     assert v.returncode == 0 and v.stdout.strip() == "gradscope 0.1.0"
 
 
+def test_help_defers_the_rich_modules_it_does_not_use():
+    # rich.markdown and rich.traceback stay stand-ins through --help; used, they are the real
+    code = ("import sys; from gradscope.cli.app import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "mods = ('rich.markdown', 'rich.traceback')\n"
+            "print(*[type(sys.modules[m]).__name__ for m in mods], file=sys.stderr)\n"
+            "from rich.markdown import Markdown\nfrom rich.traceback import Traceback\n"
+            "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+            "    tb = Traceback.from_exception(type(e), e, e.__traceback__)\n"
+            "print(type(Markdown('# x')).__module__, type(tb).__module__, file=sys.stderr)\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "analyze" in r.stdout and "compare" in r.stdout
+    assert r.stderr.split() == ["_DeferredModule", "_DeferredModule",
+                                "rich.markdown", "rich.traceback"]
+
+
 def test_compare_runs_every_combination_in_one_report(tmp_path):
     out = tmp_path / "cmp"
     r = gradscope("compare", "-a", "rnn,gru", "-s", "0.5,2", "--init", "orthogonal", "-H", "6",
