@@ -88,7 +88,22 @@ def _executor(n: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_end_with_parent, initargs=(os.getpid(),))
+
+
+def _end_with_parent(parent: int) -> None:
+    """Pool initializer: a drawing process is killed when the worker dies (the command kills
+    it when it is interrupted), instead of waiting for work forever as an orphan."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the worker died before prctl
+        os._exit(1)
 
 
 def _warm_up() -> None:

@@ -2,6 +2,7 @@
 costs nothing but time."""
 
 import copy
+import sys
 
 import numpy as np
 import pytest
@@ -29,6 +30,46 @@ def test_worker_draws_the_same_figures_as_this_process(tmp_path, monkeypatch,
         np.testing.assert_array_equal(_pixels(tmp_path / p.name), _pixels(p))
         assert (tmp_path / p.with_suffix(".svg").name).stat().st_size > 1000
     assert worker.proc.poll() == 0
+
+
+def _stat(pid) -> list[str] | None:
+    """/proc/<pid>/stat after the command name: state, parent pid, …; None once it is gone."""
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _children(pid: int) -> set[int]:
+    from pathlib import Path
+
+    return {int(p.name) for p in Path("/proc").glob("[0-9]*")
+            if (st := _stat(p.name)) is not None and int(st[1]) == pid}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drawing pools are Linux-only")
+def test_a_killed_worker_takes_its_drawing_processes_with_it(monkeypatch, shared_report,
+                                                              tmp_path):
+    import json
+    import time
+
+    monkeypatch.setenv("GRADSCOPE_PLOT_PROCESSES", "2")
+    worker = plot_worker.PlotWorker()
+    request = {"report": shared_report, "dir": str(tmp_path)}
+    worker.proc.stdin.write(json.dumps(request).encode())
+    worker.proc.stdin.close()
+    deadline = time.monotonic() + 60
+    while len(kids := _children(worker.proc.pid)) < 2 and worker.proc.poll() is None:
+        assert time.monotonic() < deadline, "the worker started no drawing processes"
+        time.sleep(0.01)
+    assert len(kids) == 2, "the worker ended before its pool was seen"
+    worker.close()  # what an interrupted command does: kill the worker
+    deadline = time.monotonic() + 30
+    while alive := {k for k in kids if (st := _stat(k)) is not None and st[0] != "Z"}:
+        assert time.monotonic() < deadline, f"drawing processes left running: {alive}"
+        time.sleep(0.05)
 
 
 def test_processes_follow_the_usable_cores(monkeypatch):
