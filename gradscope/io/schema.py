@@ -34,6 +34,13 @@ def json_safe(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [json_safe(v) for v in obj]
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind in "biu":
+            return obj.tolist()  # Python ints and bools
+        if obj.dtype.kind == "f":  # whole arrays at once (series of 10⁵ values and more)
+            values = obj.astype(np.float64)
+            finite = np.isfinite(values)
+            return (values if finite.all() else np.where(finite, values.astype(object), None)
+                    ).tolist()
         return json_safe(obj.tolist())
     if isinstance(obj, (np.floating, float)):
         f = float(obj)
