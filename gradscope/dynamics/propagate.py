@@ -205,7 +205,7 @@ def _start(g_T):
              np.zeros((R, B), g.dtype), (g / safe).astype(g.dtype), lg,
              np.broadcast_to(U, (R, B) + U.shape))
     sharding = getattr(g_T, "sharding", None)
-    return tuple(jax.device_put(np.ascontiguousarray(a), sharding) for a in carry)
+    return jax.device_put(tuple(np.ascontiguousarray(a) for a in carry), sharding)  # one call
 
 
 def _array_module(states):
