@@ -188,7 +188,7 @@ def test_restarts_after_sigkill_end_with_the_uninterrupted_results(tmp_path):
         "hidden = 6", "hidden = 6\nlayers = 1").replace('seed = [0, 1]', 'seed = [0, 1]\n'
                                                          'steps = [12, 20]')
     grid = grid.replace("steps = 12\n", "").replace("scale = [0.5, 1.5]", "scale = [0.5]")
-    env = {**os.environ, "GRADSCOPE_CACHE_DIR": str(tmp_path / "cache")}
+    env = dict(os.environ)  # the test run's shared compilation cache (tests/conftest.py)
     ref = _write(tmp_path, grid.format(out=tmp_path / "ref"), "ref.toml")
     subprocess.run([sys.executable, "-m", "gradscope", "sweep", str(ref), "--format", "none",
                     "--no-plots"], check=True, env=env, capture_output=True, timeout=600)
