@@ -8,6 +8,10 @@ static arguments (a step function names itself by `cache_key`), the shapes and d
 the arguments, the versions of jax and jaxlib and a hash of gradscope's own source. A
 program whose static arguments have no stable name, or whose arguments are split over
 devices, is not kept; any failure to read or write one falls back to tracing.
+
+The folder is capped: after a new program is written, when its files add up to more than
+`GRADSCOPE_CACHE_MAX_MB` (default 1024), the oldest are removed until 80 % of that is left.
+A program read back counts as new (its file is touched); an evicted one is compiled again.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 import jax
 
 _CACHE: dict = {}
+DEFAULT_MAX_MB = 1024
 
 
 def _signature(args) -> tuple:
@@ -83,11 +88,51 @@ def _from_disk(jitted, static, args):
         path = folder / f"gradscope-{key}.export"
         if path.is_file():
             exported = jax.export.deserialize(bytearray(path.read_bytes()))
-        else:
-            exported = jax.export.export(jitted)(*static, *args)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(exported.serialize())
-            os.replace(tmp, path)
-        return jax.jit(exported.call).lower(*args).compile()
+            os.utime(path)  # recently used: evicted last
+            return jax.jit(exported.call).lower(*args).compile()
+        exported = jax.export.export(jitted)(*static, *args)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(exported.serialize())
+        os.replace(tmp, path)
+        exe = jax.jit(exported.call).lower(*args).compile()  # XLA's entry is written here
+        prune(folder, max_bytes())
+        return exe
     except Exception:  # noqa: BLE001 - a cache must never break a run
         return None
+
+
+def max_bytes() -> int:
+    """The cache folder's cap, `GRADSCOPE_CACHE_MAX_MB` (a bad value: the default)."""
+    try:
+        mb = float(os.environ.get("GRADSCOPE_CACHE_MAX_MB", DEFAULT_MAX_MB))
+    except ValueError:
+        mb = DEFAULT_MAX_MB
+    return int(max(mb, 0) * 2**20)
+
+
+def prune(folder: Path, limit: int) -> int:
+    """When the files in `folder` add up to more than `limit` bytes, remove the least recently
+    written ones until at most 80 % of it is left; returns the bytes removed. Files that
+    vanish meanwhile (another process pruning) are skipped."""
+    files, total = [], 0
+    with os.scandir(folder) as entries:
+        for e in entries:
+            try:
+                if e.is_file(follow_symlinks=False):
+                    st = e.stat(follow_symlinks=False)
+                    files.append((st.st_mtime, st.st_size, e.path))
+                    total += st.st_size
+            except OSError:
+                continue
+    if total <= limit:
+        return 0
+    removed = 0
+    for _, size, path in sorted(files):
+        if total - removed <= 0.8 * limit:
+            break
+        try:
+            os.unlink(path)
+            removed += size
+        except OSError:
+            continue
+    return removed

@@ -86,3 +86,53 @@ def test_a_broken_file_falls_back_to_tracing(disk_cache):
     mod._CACHE.clear()
     exe, _ = mod.compiled(_program, (step,), *args)
     np.testing.assert_array_equal(np.asarray(exe(*args)), np.asarray(_program(step, *args)))
+
+
+def _file(folder, name, size, age_s):
+    import os
+    import time
+
+    path = folder / name
+    path.write_bytes(b"\0" * size)
+    t = time.time() - age_s
+    os.utime(path, (t, t))
+    return path
+
+
+def test_prune_removes_the_oldest_files_down_to_80_percent(tmp_path):
+    files = [_file(tmp_path, f"f{age}", 100, age) for age in (50, 40, 30, 20, 10)]
+    assert mod.prune(tmp_path, 500) == 0 and all(f.exists() for f in files)  # at the cap
+    # 500 bytes > 450: the oldest go until at most 360 are left, i.e. two of them
+    assert mod.prune(tmp_path, 450) == 200
+    assert [f.exists() for f in files] == [False, False, True, True, True]
+
+
+def test_a_new_program_prunes_the_folder_and_a_read_one_is_kept(disk_cache, monkeypatch):
+    monkeypatch.setenv("GRADSCOPE_CACHE_MAX_MB", "1")
+    old = _file(disk_cache, "jit_old-cache", 2**20, 3600)  # over the cap with the new files
+    step = partial(_step)
+    step.cache_key = "test-step"
+    args = _args()
+    mod.compiled(_program, (step,), *args)
+    export = next(disk_cache.glob("gradscope-*.export"))
+    assert not old.exists() and export.exists()
+    # a program read back from its file is touched, so it outlives older files
+    import os
+
+    os.utime(export, (1, 1))
+    later = _file(disk_cache, "jit_later-cache", 2**19, 60)
+    mod._CACHE.clear()
+    mod.compiled(_program, (step,), *args)
+    assert export.stat().st_mtime > later.stat().st_mtime
+    assert mod.prune(disk_cache, int(export.stat().st_size / 0.8) + 10) > 0  # room for one
+    assert export.exists() and not later.exists()
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 1024 * 2**20), ("2.5", int(2.5 * 2**20)),
+                                                 ("lots", 1024 * 2**20), ("-1", 0)])
+def test_the_cap_comes_from_the_environment(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("GRADSCOPE_CACHE_MAX_MB", raising=False)
+    else:
+        monkeypatch.setenv("GRADSCOPE_CACHE_MAX_MB", value)
+    assert mod.max_bytes() == expected
