@@ -110,15 +110,22 @@ def max_bytes() -> int:
     return int(max(mb, 0) * 2**20)
 
 
+def _cache_file(name: str) -> bool:
+    """Written by gradscope (`gradscope-…`) or by JAX's persistent cache (`…-cache`, and
+    `…-atime` where JAX evicts itself): the only files `prune` touches, so a cache folder
+    chosen among other files never loses those."""
+    return name.startswith("gradscope-") or name.endswith(("-cache", "-atime"))
+
+
 def prune(folder: Path, limit: int) -> int:
-    """When the files in `folder` add up to more than `limit` bytes, remove the least recently
-    written ones until at most 80 % of it is left; returns the bytes removed. Files that
-    vanish meanwhile (another process pruning) are skipped."""
+    """When the cache files in `folder` add up to more than `limit` bytes, remove the least
+    recently written ones until at most 80 % of it is left; returns the bytes removed. Files
+    that vanish meanwhile (another process pruning) are skipped."""
     files, total = [], 0
     with os.scandir(folder) as entries:
         for e in entries:
             try:
-                if e.is_file(follow_symlinks=False):
+                if _cache_file(e.name) and e.is_file(follow_symlinks=False):
                     st = e.stat(follow_symlinks=False)
                     files.append((st.st_mtime, st.st_size, e.path))
                     total += st.st_size

@@ -99,12 +99,17 @@ def _file(folder, name, size, age_s):
     return path
 
 
-def test_prune_removes_the_oldest_files_down_to_80_percent(tmp_path):
-    files = [_file(tmp_path, f"f{age}", 100, age) for age in (50, 40, 30, 20, 10)]
+def test_prune_removes_the_oldest_cache_files_down_to_80_percent(tmp_path):
+    names = ["jit_a-cache", "gradscope-b.export", "jit_c-cache", "gradscope-d.1.tmp",
+             "jit_e-atime"]
+    files = [_file(tmp_path, name, 100, age) for name, age in zip(names, (50, 40, 30, 20, 10),
+                                                                  strict=True)]
+    mine = _file(tmp_path, "notes.txt", 10_000, 100)  # not a cache file: never counted or removed
     assert mod.prune(tmp_path, 500) == 0 and all(f.exists() for f in files)  # at the cap
     # 500 bytes > 450: the oldest go until at most 360 are left, i.e. two of them
     assert mod.prune(tmp_path, 450) == 200
     assert [f.exists() for f in files] == [False, False, True, True, True]
+    assert mod.prune(tmp_path, 0) == 300 and mine.exists()
 
 
 def test_a_new_program_prunes_the_folder_and_a_read_one_is_kept(disk_cache, monkeypatch):
