@@ -109,7 +109,8 @@ def _aggregate(cfg: Config, per_seq: dict) -> tuple[dict, dict | None]:
     return series, (std if cfg.batch > 1 else None)
 
 
-def _spectra(cfg: Config, params: dict) -> dict:
+def spectra(cfg: Config, params: dict) -> dict:
+    """The report's `spectrum` of a run's weights (numpy; W_hh's SVD and eigenvalues)."""
     layers = [spectrum.recurrent_spectrum(params[f"weight_hh_l{k}"], cfg.arch)
               for k in range(cfg.layers)]
     out = dict(layers[0])
@@ -126,11 +127,13 @@ def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
 
 
 def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
-               lyapunov=None, depth=None) -> dict:
-    """One entry of `runs` in the report (see SPEC.md), JSON-safe."""
-    spectra = _spectra(cfg, params)
+               lyapunov=None, depth=None, spectrum: dict | None = None) -> dict:
+    """One entry of `runs` in the report (see SPEC.md), JSON-safe. `spectrum`: `spectra(cfg,
+    params)` when the caller has it already."""
+    if spectrum is None:
+        spectrum = spectra(cfg, params)
     # σ_max of layer 0's W_hh (one SVD, shared with the spectrum): the seeds' bound needs it
-    per_seq = _per_sequence_series(cfg, spectra["singular_values"][0], aux, prop)
+    per_seq = _per_sequence_series(cfg, spectrum["singular_values"][0], aux, prop)
     _mask_after_nonfinite(per_seq, nonfinite)
     series, series_std = _aggregate(cfg, per_seq)
     summary = fit.summarize(series["log10_jacobian_norm"], nonfinite)
@@ -140,7 +143,7 @@ def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
         "config": cfg.to_dict(),
         "state_size": cfg.state_size,
         "series": series,
-        "spectrum": spectra,
+        "spectrum": spectrum,
         "summary": summary,
         # natural log per step, largest first, averaged over the batch
         "lyapunov": None if lyapunov is None else np.mean(lyapunov, axis=0),
@@ -159,7 +162,7 @@ def spectrum_record(cfg: Config, params: dict) -> dict:
     """A run of the `spectrum` command: the W_hh spectra only (no dynamics, so no series and
     an empty summary)."""
     return json_safe({"label": cfg.label(), "config": cfg.to_dict(), "state_size": cfg.state_size,
-                      "series": {}, "spectrum": _spectra(cfg, params), "summary": {},
+                      "series": {}, "spectrum": spectra(cfg, params), "summary": {},
                       "lyapunov": None, "timings": {}})
 
 
