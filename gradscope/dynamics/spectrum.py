@@ -17,8 +17,9 @@ def recurrent_spectrum(w_hh: np.ndarray, arch: str) -> dict:
     """Spectrum of one layer's `weight_hh` (G·H, H) in the report's layout.
 
     **Returns:** dict with `singular_values` (of the stacked matrix, descending),
-    `eigenvalues` ([re, im] of the square block(s), by decreasing modulus), `spectral_radius`
-    (largest over blocks) and `blocks` (per gate block for LSTM/GRU; empty for the RNN).
+    `eigenvalues` ([re, im] of the square block(s), by decreasing modulus, shape (n, 2)),
+    `spectral_radius` (largest over blocks) and `blocks` (per gate block for LSTM/GRU; empty
+    for the RNN). Arrays are numpy (the report's `json_safe` turns them into lists).
     """
     w = np.asarray(w_hh, dtype=np.float64)
     H = w.shape[1]
@@ -30,14 +31,14 @@ def recurrent_spectrum(w_hh: np.ndarray, arch: str) -> dict:
         ev = _eig(b)
         eig_all.append(ev)
         blocks[name] = {
-            "singular_values": np.linalg.svd(b, compute_uv=False).tolist(),
-            "eigenvalues": [[float(z.real), float(z.imag)] for z in ev],
+            "singular_values": np.linalg.svd(b, compute_uv=False),
+            "eigenvalues": np.column_stack([ev.real, ev.imag]),
             "spectral_radius": float(np.abs(ev).max()),
         }
     ev = np.concatenate(eig_all)
     return {
-        "singular_values": np.linalg.svd(w, compute_uv=False).tolist(),
-        "eigenvalues": [[float(z.real), float(z.imag)] for z in ev],
+        "singular_values": np.linalg.svd(w, compute_uv=False),
+        "eigenvalues": np.column_stack([ev.real, ev.imag]),
         "spectral_radius": float(np.abs(ev).max()),
         "blocks": blocks if len(names) > 1 else {},
     }
