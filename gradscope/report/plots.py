@@ -399,13 +399,13 @@ def write_plots(report: dict, plots_dir: Path, figures: dict | None = None, *,
 
 def write_figure(report: dict, plots_dir: Path, name: str, make) -> Path | None:
     """`make(report)` as `<name>.png` and `<name>.svg`; its PNG path, None if it has nothing."""
+    import matplotlib
+
     fig = make(report)
     if fig is None:
         return None
     fig.savefig(plots_dir / f"{name}.png", dpi=150)
     fig.set_layout_engine("none")  # the layout is done; the SVG keeps it (half the cost)
-    import matplotlib
-
     # no date, and clip-path ids from a fixed salt (random by default): the same report
     # gives the same SVG bytes
     with matplotlib.rc_context({"svg.hashsalt": "gradscope"}):

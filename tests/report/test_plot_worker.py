@@ -75,7 +75,6 @@ def test_a_killed_worker_takes_its_drawing_processes_with_it(monkeypatch, shared
 
 def test_processes_follow_the_usable_cores(monkeypatch):
     import os
-    import sys
 
     monkeypatch.delenv("GRADSCOPE_PLOT_PROCESSES", raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
