@@ -19,16 +19,24 @@ os.environ.setdefault("GRADSCOPE_NO_CACHE", "1")
 
 
 def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return interleaved({"fn": fn}, repeat)["fn"]
 
 
-def chain_floor(S: int, T: int, repeat: int) -> float:
-    """A bare lax.scan of P ← P @ J_t over T ready-made S×S matrices (2·T·S³ flops)."""
+def interleaved(fns: dict, rounds: int) -> dict:
+    """The best time of each callable over `rounds` rounds of one call each, so that a slow
+    spell of a shared host falls on all of them alike (their ratios are what matter)."""
+    best = {k: float("inf") for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
+    return best
+
+
+def chain_floor_fn(S: int, T: int):
+    """A bare lax.scan of P ← P @ J_t over T ready-made S×S matrices (2·T·S³ flops), compiled;
+    returns a callable that runs it once."""
     import jax
     import jax.numpy as jnp
 
@@ -43,20 +51,28 @@ def chain_floor(S: int, T: int, repeat: int) -> float:
         return jax.lax.scan(body, jnp.eye(S, dtype=jnp.float32), Js)[0]
 
     chain(Js).block_until_ready()
-    return best_of(lambda: chain(Js).block_until_ready(), repeat)
+    return lambda: chain(Js).block_until_ready()
 
 
-def gradscope_case(arch: str, H: int, T: int, batch: int, repeat: int):
-    """The whole analysis, and the numbers the PyTorch baseline computes (‖P_t‖ alone)."""
+def gradscope_case(arch: str, H: int, T: int, batch: int, rounds: int):
+    """The whole analysis, the numbers the PyTorch baseline computes (‖P_t‖ alone) and the
+    chain floor of the same sizes (times `batch`), timed in interleaved rounds. Returns
+    `(cfg, run, {"whole", "P_only", "floor"} seconds, params, xs)`."""
     from gradscope.config import Config
     from gradscope.pipeline import analyze, jacobian_norms, load_params, make_inputs
 
     cfg = Config(arch=arch, hidden=H, steps=T, batch=batch)
     run = analyze(cfg)  # compiles
-    secs = best_of(lambda: analyze(cfg), repeat)
     jacobian_norms([cfg])  # compiles the forward pass and the chain alone
-    p_secs = best_of(lambda: jacobian_norms([cfg]), repeat)
-    return cfg, run, secs, p_secs, load_params(cfg), make_inputs(cfg)
+    floor = chain_floor_fn(cfg.state_size, T)
+
+    def floors():  # the floor of every sequence, one after the other
+        for _ in range(batch):
+            floor()
+
+    secs = interleaved({"whole": lambda: analyze(cfg), "P_only": lambda: jacobian_norms([cfg]),
+                        "floor": floors}, rounds)
+    return cfg, run, secs, load_params(cfg), make_inputs(cfg)
 
 
 def torch_case(arch, params, xs, repeat):
@@ -88,9 +104,10 @@ def main() -> None:
         cases = [(c.split(":")[0], *map(int, c.split(":")[1:])) for c in a.case]
     rows = []
     for arch, H, T, B in cases:
-        cfg, run, secs, p_secs, params, xs = gradscope_case(arch, H, T, B, repeat=2)
-        floor = chain_floor(cfg.state_size, T, repeat=2) * B
-        t_out, t_secs = torch_case(arch, params, xs[0], repeat=2 if T * H <= 20_000 else 1)
+        small = T * H * B <= 20_000  # milliseconds per call: more rounds against the noise
+        cfg, run, t, params, xs = gradscope_case(arch, H, T, B, rounds=20 if small else 3)
+        secs, p_secs, floor = t["whole"], t["P_only"], t["floor"]
+        t_out, t_secs = torch_case(arch, params, xs[0], repeat=5 if small else 1)
         t_secs = None if t_secs is None else t_secs * B  # the baseline runs sequences one by one
         ours = np.array(run["series"]["log10_jacobian_norm"], dtype=float) if B == 1 else None
         rows.append({

@@ -22,7 +22,7 @@ import platform
 from pathlib import Path
 
 import numpy as np
-from run_cpu import best_of, chain_floor, gradscope_case
+from run_cpu import best_of, gradscope_case
 
 os.environ.setdefault("GRADSCOPE_NO_CACHE", "1")
 # JAX would reserve 75 % of the GPU's memory up front; the PyTorch baseline shares the device
@@ -88,8 +88,8 @@ def main() -> None:
     repeat = 2 if a.smoke else 5
 
     arch, H, T = lstm
-    cfg, run, secs, p_secs, params, xs = gradscope_case(arch, H, T, 1, repeat)
-    floor = chain_floor(cfg.state_size, T, repeat)
+    cfg, run, t, params, xs = gradscope_case(arch, H, T, 1, repeat)
+    secs, p_secs, floor = t["whole"], t["P_only"], t["floor"]
     torch_dev = "cuda" if a.platform == "gpu" else "cpu"
     t_out, t_secs = torch_device_case(arch, params, xs[0], torch_dev, 2 if a.smoke else 3)
     ours = np.array(run["series"]["log10_jacobian_norm"], dtype=float)
