@@ -110,7 +110,8 @@ def torch_case(arch, params, xs, repeat):
     baseline = TorchBaseline.make(arch, params, xs)
     if baseline is None:
         return None, None
-    return baseline.out, interleaved({"torch": baseline}, repeat)["torch"]
+    secs = interleaved({"torch": baseline}, repeat)["torch"]
+    return baseline.out, secs
 
 
 def main() -> None:
