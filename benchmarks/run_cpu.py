@@ -110,8 +110,7 @@ def torch_case(arch, params, xs, repeat):
     baseline = TorchBaseline.make(arch, params, xs)
     if baseline is None:
         return None, None
-    secs = interleaved({"torch": baseline}, repeat)["torch"]
-    return baseline.out, secs
+    return baseline.out, interleaved({"torch": baseline}, repeat)["torch"]
 
 
 def main() -> None:
