@@ -24,15 +24,13 @@ def best_of(fn, repeat: int) -> float:
 
 def interleaved(fns: dict, rounds: int) -> dict:
     """The best time of each callable over `rounds` rounds of one call each, so that a slow
-    spell of a shared host falls on all of them alike (their ratios are what matter). A
-    callable that returns a float has timed itself (the PyTorch baseline, without its setup)."""
+    spell of a shared host falls on all of them alike (their ratios are what matter)."""
     best = {k: float("inf") for k in fns}
     for _ in range(rounds):
         for k, fn in fns.items():
             t0 = time.perf_counter()
-            own = fn()
-            secs = own if isinstance(own, float) else time.perf_counter() - t0
-            best[k] = min(best[k], secs)
+            fn()
+            best[k] = min(best[k], time.perf_counter() - t0)
     return best
 
 
@@ -56,16 +54,14 @@ def chain_floor_fn(S: int, T: int):
     return lambda: chain(Js).block_until_ready()
 
 
-def gradscope_case(arch: str, H: int, T: int, batch: int, rounds: int, torch: bool = False):
-    """The whole analysis, the numbers the PyTorch baseline computes (‖P_t‖ alone), the chain
-    floor of the same sizes (times `batch`) and, with `torch` (where it is installed), the
-    baseline on the first sequence, timed in interleaved rounds. Returns `(cfg, run, seconds
-    by "whole", "P_only", "floor" and "torch", params, xs, the baseline's log10 norms)`."""
+def gradscope_case(arch: str, H: int, T: int, batch: int, rounds: int):
+    """The whole analysis, the numbers the PyTorch baseline computes (‖P_t‖ alone) and the
+    chain floor of the same sizes (times `batch`), timed in interleaved rounds. Returns
+    `(cfg, run, {"whole", "P_only", "floor"} seconds, params, xs)`."""
     from gradscope.config import Config
     from gradscope.pipeline import analyze, jacobian_norms, load_params, make_inputs
 
     cfg = Config(arch=arch, hidden=H, steps=T, batch=batch)
-    params, xs = load_params(cfg), make_inputs(cfg)
     run = analyze(cfg)  # compiles
     jacobian_norms([cfg])  # compiles the forward pass and the chain alone
     floor = chain_floor_fn(cfg.state_size, T)
@@ -74,43 +70,25 @@ def gradscope_case(arch: str, H: int, T: int, batch: int, rounds: int, torch: bo
         for _ in range(batch):
             floor()
 
-    fns = {"whole": lambda: analyze(cfg), "P_only": lambda: jacobian_norms([cfg]),
-           "floor": floors}
-    baseline = TorchBaseline.make(arch, params, xs[0]) if torch else None
-    if baseline is not None:
-        fns["torch"] = baseline
-    secs = interleaved(fns, rounds)
-    return cfg, run, secs, params, xs, None if baseline is None else baseline.out
-
-
-class TorchBaseline:
-    """The project's PyTorch baseline as a callable that returns its own seconds and keeps its
-    last log10 norms in `out`."""
-
-    def __init__(self, fn, *args):
-        self.fn, self.args, self.out = fn, args, None
-
-    @classmethod
-    def make(cls, arch, params, xs):
-        """One for this case, or None where torch is not installed."""
-        try:
-            import torch  # noqa: F401
-            from torch_baseline import log10_jacobian_norms
-        except ImportError:
-            return None
-        return cls(log10_jacobian_norms, arch, params, xs)
-
-    def __call__(self) -> float:
-        self.out, secs = self.fn(*self.args)
-        return float(secs)
+    secs = interleaved({"whole": lambda: analyze(cfg), "P_only": lambda: jacobian_norms([cfg]),
+                        "floor": floors}, rounds)
+    return cfg, run, secs, load_params(cfg), make_inputs(cfg)
 
 
 def torch_case(arch, params, xs, repeat):
-    """`(log10 norms, best seconds)` of the baseline on its own, or (None, None)."""
-    baseline = TorchBaseline.make(arch, params, xs)
-    if baseline is None:
+    try:
+        from torch_baseline import log10_jacobian_norms
+    except ImportError:
         return None, None
-    return baseline.out, interleaved({"torch": baseline}, repeat)["torch"]
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return None, None
+    out, secs = None, []
+    for _ in range(repeat):
+        out, s = log10_jacobian_norms(arch, params, xs)
+        secs.append(s)
+    return out, min(secs)
 
 
 def main() -> None:
@@ -126,14 +104,10 @@ def main() -> None:
         cases = [(c.split(":")[0], *map(int, c.split(":")[1:])) for c in a.case]
     rows = []
     for arch, H, T, B in cases:
-        # small cases take milliseconds: 20 rounds against the noise, PyTorch in them; a large
-        # one's PyTorch baseline (up to a minute) runs once, after them
-        small = T * H * B <= 20_000
-        cfg, run, t, params, xs, t_out = gradscope_case(arch, H, T, B, rounds=20 if small else 3,
-                                                        torch=small)
-        secs, p_secs, floor, t_secs = t["whole"], t["P_only"], t["floor"], t.get("torch")
-        if not small:
-            t_out, t_secs = torch_case(arch, params, xs[0], repeat=1)
+        small = T * H * B <= 20_000  # milliseconds per call: more rounds against the noise
+        cfg, run, t, params, xs = gradscope_case(arch, H, T, B, rounds=20 if small else 3)
+        secs, p_secs, floor = t["whole"], t["P_only"], t["floor"]
+        t_out, t_secs = torch_case(arch, params, xs[0], repeat=5 if small else 1)
         t_secs = None if t_secs is None else t_secs * B  # the baseline runs sequences one by one
         ours = np.array(run["series"]["log10_jacobian_norm"], dtype=float) if B == 1 else None
         rows.append({

@@ -88,7 +88,7 @@ def main() -> None:
     repeat = 2 if a.smoke else 5
 
     arch, H, T = lstm
-    cfg, run, t, params, xs, _ = gradscope_case(arch, H, T, 1, repeat)
+    cfg, run, t, params, xs = gradscope_case(arch, H, T, 1, repeat)
     secs, p_secs, floor = t["whole"], t["P_only"], t["floor"]
     torch_dev = "cuda" if a.platform == "gpu" else "cpu"
     t_out, t_secs = torch_device_case(arch, params, xs[0], torch_dev, 2 if a.smoke else 3)
