@@ -143,3 +143,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # the figures are written and their paths sent: skip the interpreter's teardown, which the
+    # command would wait for (≈0.2 s with matplotlib's modules and the report's figures)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
