@@ -58,14 +58,30 @@ def _fail(message: str, hint: str, code: int, hard: bool = False) -> None:
     sys.stderr.write(f"error: {message}\n")
     if hint:
         sys.stderr.write(f"hint: {hint}\n")
-    sys.stderr.flush()
-    if code == 130 and hard:
-        # Interrupted while XLA may still run work on its own threads: finalising the
-        # interpreter under them can crash (seen: SIGSEGV). Every `finally` has run by now
-        # (temporary files are gone), so leave at once.
-        sys.stdout.flush()
-        os._exit(code)
-    sys.exit(code)
+    _leave(code, hard)
+
+
+def _leave(code: int, hard: bool) -> None:
+    """Exit with `code`; the real process leaves at once, without the interpreter's teardown.
+
+    Every file is written and closed and every `finally` has run by now; unloading JAX's and
+    matplotlib's modules would take another 0.2 s. And interrupted while XLA may still run
+    work on its own threads, finalising the interpreter under them can crash (seen: SIGSEGV).
+    A multi-host sweep still leaves JAX's distributed run properly (a no-op elsewhere)."""
+    if not hard:
+        sys.exit(code)
+    jax = sys.modules.get("jax")
+    if jax is not None and code != 130:
+        try:
+            jax.distributed.shutdown()
+        except Exception:  # noqa: BLE001 - leaving anyway
+            pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`) or stream
+            pass
+    os._exit(code)
 
 
 def _command_name(args: list[str]) -> str:
@@ -138,16 +154,16 @@ def main(argv: list[str] | None = None) -> None:
     except typer.TyperException as e:
         _fail(e.format_message().splitlines()[0] if e.format_message() else "bad usage",
               f"run '{_command_name(args)} --help' for the options",
-              getattr(e, "exit_code", 2))
+              getattr(e, "exit_code", 2), hard)
     except (KeyboardInterrupt, typer.Abort):
         _fail(*INTERRUPTED, 130, hard)
     except MemoryError:
-        _fail("ran out of memory", "lower --batch, --hidden or --steps", 1)
+        _fail("ran out of memory", "lower --batch, --hidden or --steps", 1, hard)
     except Exception as e:  # noqa: BLE001 - the boundary: no traceback for users
         if debug:
             raise
         _fail(f"internal error: {type(e).__name__}: {e}".splitlines()[0],
-              "rerun with --debug and report the traceback", 1)
+              "rerun with --debug and report the traceback", 1, hard)
     if code == 130:  # click turns Ctrl-C inside a command into exit code 130, silently
         _fail(*INTERRUPTED, 130, hard)
-    sys.exit(code if isinstance(code, int) else 0)
+    _leave(code if isinstance(code, int) else 0, hard)

@@ -55,6 +55,28 @@ def test_analyze_json_report_and_plots(tmp_path):
         assert p.with_suffix(".svg").exists()
 
 
+def test_the_process_leaves_at_once_with_its_output_complete(tmp_path):
+    # main() ends the real process with os._exit (no interpreter teardown): what it printed is
+    # flushed first (the table's last line, a JSON report larger than stdio's buffer), and a
+    # reader that closed the pipe early (`| head`) costs neither the exit code nor a traceback
+    r = gradscope("analyze", "-T", "400", "--no-plots", "-o", str(tmp_path / "t"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.rstrip().endswith(f"report: {tmp_path / 't'}/report.md")
+    r = gradscope("analyze", "-T", "400", "--no-plots", "--format", "json", "-o",
+                  str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout) > 4 * 8192
+    assert json.loads(r.stdout) == json.loads((tmp_path / "a" / "report.json").read_text())
+    p = subprocess.Popen([sys.executable, "-m", "gradscope", "analyze", "-T", "400",
+                          "--no-plots", "--format", "json", "-o", str(tmp_path / "b")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.read(1) == b"{"
+    p.stdout.close()
+    with p.stderr:
+        err = p.stderr.read().decode()
+    assert p.wait(timeout=300) == 0 and "Traceback" not in err, err
+
+
 def test_table_output_and_refusal_to_overwrite(tmp_path):
     out = tmp_path / "r"
     r = gradscope("analyze", "-H", "4", "-T", "5", "--no-plots", "-o", str(out))
