@@ -52,7 +52,7 @@ def _load_lapack() -> None:
 
     jaxlib takes them from `scipy.linalg.cython_lapack` and `cython_blas` when it first
     compiles a program for the CPU, and importing those runs `scipy.linalg`'s `__init__`:
-    0.2 s of a warm command's 1.5–2 s, for two extension modules that import in 10 ms. Here
+    0.13 s of a warm command's 1.3 s, for two extension modules that import in 10 ms. Here
     they are imported under a bare stand-in for the package, jaxlib initialises from them
     (once per process), and the stand-in and the two modules leave `sys.modules` again, so a
     later `import scipy.linalg` gets the real package. If any of that fails, jaxlib imports
