@@ -24,6 +24,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_cpu.py
+	$(BIN)/python benchmarks/run_cli.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
