@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import _colors, _figure, as_array
+from .plots import _colors, _figure, as_array, log_ticks
 from .text import fmt
 
 SUMMARY_COLUMNS = ("run", "final log10 L", "min log10 L", "max jump ‖Δ(w, b)‖", "at iteration",
@@ -354,6 +354,7 @@ def fig_loss(report: dict):
     top.legend(fontsize=8)
     if np.isfinite(np.concatenate([as_array(r["series"].get("step_norm") or []) for r in runs])).any():
         bottom.set_yscale("log")
+        log_ticks(bottom)
     bottom.set(xlabel="iteration", ylabel="step length ‖Δ(w, b)‖")
     bottom.grid(alpha=0.3, which="both")
     fig.suptitle("Loss and step length per iteration", fontsize=11)
