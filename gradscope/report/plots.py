@@ -273,7 +273,7 @@ def log_ticks(ax) -> None:
     """Tick labels of a log y axis without mathtext: plain numbers (0.5, 1, 2) where it spans
     less than about a decade, else powers of ten in Unicode superscripts (10⁻¹), as
     matplotlib's own labels look. Its mathtext labels were parsed anew for every figure and
-    format: most of the drawing time of a figure with a log axis."""
+    format, 15 % of drawing the `spectrum` figure."""
     from matplotlib.ticker import FormatStrFormatter, FuncFormatter, LogLocator, NullFormatter
 
     lo, hi = ax.get_ylim()
