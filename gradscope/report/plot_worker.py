@@ -113,14 +113,15 @@ def _warm_up() -> None:
 
     from matplotlib.figure import Figure
 
+    from .plots import save_svg
+
     fig = Figure(figsize=(2, 2), layout="constrained")
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], label="‖∂s_T/∂s_t‖")
     ax.set(xlabel="t", ylabel="log10", title="0123456789")
     ax.legend()
     fig.savefig(io.BytesIO(), format="png", dpi=150)
-    fig.set_layout_engine("none")
-    fig.savefig(io.BytesIO(), format="svg")
+    save_svg(fig, io.BytesIO())
 
 
 def main() -> None:

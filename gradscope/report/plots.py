@@ -430,18 +430,22 @@ def write_plots(report: dict, plots_dir: Path, figures: dict | None = None, *,
 
 def write_figure(report: dict, plots_dir: Path, name: str, make) -> Path | None:
     """`make(report)` as `<name>.png` and `<name>.svg`; its PNG path, None if it has nothing."""
-    import matplotlib
-
     fig = make(report)
     if fig is None:
         return None
     fig.savefig(plots_dir / f"{name}.png", dpi=150)
-    # The layout is done and the SVG keeps it. No layout engine at all: with "none" (a
-    # placeholder engine) savefig would still run a draw pass for the layout, a third of the
-    # figure's drawing. No date, and clip-path ids from a fixed salt (random by default): the
-    # same report gives the same SVG bytes.
+    save_svg(fig, plots_dir / f"{name}.svg")
+    return plots_dir / f"{name}.png"
+
+
+def save_svg(fig, target) -> None:
+    """`fig`, whose layout is done (it was saved as PNG), as SVG into `target` (a path or a
+    file). No layout engine at all: with "none" (a placeholder engine) savefig would still run
+    a draw pass for the layout, a third of the figure's drawing. No date, and clip-path ids
+    from a fixed salt (random by default): the same report gives the same SVG bytes."""
+    import matplotlib
+
     with matplotlib.rc_context({"svg.hashsalt": "gradscope", "figure.autolayout": False,
                                 "figure.constrained_layout.use": False}):
         fig.set_layout_engine(None)
-        fig.savefig(plots_dir / f"{name}.svg", metadata={"Date": None})
-    return plots_dir / f"{name}.png"
+        fig.savefig(target, format="svg", metadata={"Date": None})
