@@ -77,7 +77,7 @@ def main() -> None:
     ap.add_argument("--tf32", action="store_true", help="TF32 matmuls (default: full float32)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, to check the script")
     a = ap.parse_args()
-    from gradscope.pipeline import configure_jax
+    from gradscope.runtime import configure_jax
 
     configure_jax(a.platform, a.tf32)
     import jax

@@ -96,7 +96,8 @@ def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: st
 def _run(command, configs, out, fmt, force, platform, tf32, no_plots, worker):
     from ..io.schema import build_report, device_info
     from ..io.store import prepare_out_dir, write_report_folder
-    from ..pipeline import analyze_group, configure_jax, shape_key
+    from ..pipeline import analyze_group, shape_key
+    from ..runtime import configure_jax
 
     configure_jax(platform, tf32)
     out_dir = prepare_out_dir(out, command, force=force)

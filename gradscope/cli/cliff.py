@@ -171,7 +171,7 @@ def cliff(
 
     from ..io.schema import build_report, device_info
     from ..io.store import prepare_out_dir, write_report_folder
-    from ..pipeline import configure_jax
+    from ..runtime import configure_jax
     from ._common import figure_worker
 
     out_dir = prepare_out_dir(out, "cliff", force=force)

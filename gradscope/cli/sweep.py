@@ -96,7 +96,7 @@ def sweep(
 
         Console().print(_dry_run_table(spec, todo, done))
         return
-    from ..pipeline import configure_jax
+    from ..runtime import configure_jax
 
     configure_jax(platform, tf32)
     _run(spec, out_dir, mine, done, format)

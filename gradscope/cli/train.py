@@ -176,7 +176,7 @@ def _train(cfgs, settings, clips, out_dir, fmt, no_plots, save_weights, platform
            worker) -> None:
     from ..io.schema import build_report, device_info
     from ..io.store import write_report_folder
-    from ..pipeline import configure_jax
+    from ..runtime import configure_jax
     from ..train.runner import GroupTrainer
     from ._common import emit, progress_bar
 
