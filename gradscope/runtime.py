@@ -18,7 +18,8 @@ def configure_jax(platform: str | None = None, tf32: bool = False) -> None:
     - the persistent compilation cache (per user; GRADSCOPE_NO_CACHE=1 disables);
     - float32 matrix products at full precision, unless `tf32` (on GPUs JAX would otherwise
       use TF32, whose 10-bit mantissa compounds over a thousand products);
-    - `platform` (`cpu` or `gpu`), else whatever JAX finds.
+    - `platform` (`cpu` or `gpu`), else whatever JAX finds;
+    - jaxlib's CPU LAPACK kernels, handed over without importing scipy.linalg (`_load_lapack`).
     """
     import jax
 
