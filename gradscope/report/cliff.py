@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import _colors, _figure, as_array, log_ticks
+from .figures import as_array, log_ticks, new_figure, run_colors, write_figures
 from .text import fmt
 
 SUMMARY_COLUMNS = ("run", "final log10 L", "min log10 L", "max jump ‖Δ(w, b)‖", "at iteration",
@@ -248,11 +248,11 @@ def fig_surface(report: dict):
     from matplotlib.lines import Line2D
 
     runs = report.get("runs") or []
-    fig, ax = _figure(7.6, 6.0)
+    fig, ax = new_figure(7.6, 6.0)
     _map(ax, fig, surface, "log10_loss", "log10 L")
     handles = _cliff_line(ax, surface)
     box = _extent(surface)
-    colors = _colors(max(len(runs), 1))
+    colors = run_colors(max(len(runs), 1))
     for i, run in enumerate(runs):
         s = run.get("series") or {}
         w, b = as_array(s.get("w") or []), as_array(s.get("b") or [])
@@ -290,7 +290,7 @@ def fig_grad_norm(report: dict):
     surface = report.get("surface") or {}
     if not surface.get("log10_grad_norm"):
         return None
-    fig, ax = _figure(7.6, 6.0)
+    fig, ax = new_figure(7.6, 6.0)
     _map(ax, fig, surface, "log10_grad_norm", "log10 ‖∇L‖")
     handles = _cliff_line(ax, surface)
     if handles:
@@ -331,7 +331,7 @@ def fig_loss(report: dict):
 
     fig = Figure(figsize=(7.6, 6.0), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True)
-    colors = _colors(len(report["runs"]))
+    colors = run_colors(len(report["runs"]))
     for i, run in enumerate(report["runs"]):
         if run not in runs:
             continue
@@ -389,9 +389,7 @@ FIGURES = {"cliff_surface": fig_surface, "cliff_grad_norm": fig_grad_norm,
 
 def write_plots(report: dict, plots_dir: Path, *, executor=None) -> list[Path]:
     """Each figure as `<name>.png` (150 dpi) and `<name>.svg`; returns the PNG paths."""
-    from . import plots
-
-    return plots.write_plots(report, plots_dir, FIGURES, executor=executor)
+    return write_figures(report, plots_dir, FIGURES, executor=executor)
 
 
 # --------------------------------------------------------------------------- documents

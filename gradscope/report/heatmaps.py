@@ -43,10 +43,10 @@ def fig_heatmaps(report: dict):
     axes = heatmap_axes(report)
     if axes is None:
         return None
-    from .plots import _figure
+    from .figures import new_figure
 
     a, b = axes
-    fig, panels = _figure(11, 4.4, ncols=len(HEATMAP_METRICS))
+    fig, panels = new_figure(11, 4.4, ncols=len(HEATMAP_METRICS))
     for ax, (metric, name, spec) in zip(panels, HEATMAP_METRICS, strict=True):
         va, vb, grid = heatmap_table(report, a, b, metric)
         cmap = "RdBu_r" if metric == "log10_gain_per_step" else "viridis"

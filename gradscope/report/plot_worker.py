@@ -113,7 +113,7 @@ def _warm_up() -> None:
 
     from matplotlib.figure import Figure
 
-    from .plots import save_svg
+    from .figures import save_svg
 
     fig = Figure(figsize=(2, 2), layout="constrained")
     ax = fig.subplots()

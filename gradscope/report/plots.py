@@ -8,11 +8,11 @@ Every data line carries a gid `"<run index>:<series>"` so that tests can find it
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
+from .figures import as_array, log_ticks, new_figure, run_colors, write_figures
 from .heatmaps import fig_heatmaps
 
 EXTRAS_MAX_RUNS = 4   # bound, loss gradient and products per run only up to this many runs
@@ -30,18 +30,6 @@ STYLES = {
 }
 GATE_MARKERS = {"i": "o", "f": "s", "g": "D", "o": "^", "r": "v", "z": "P", "n": "X"}
 VANILLA_MARKER = "*"  # W_hh of a cell without gates
-
-
-def as_array(values) -> np.ndarray:
-    """A series as floats, None → NaN (a gap in the line)."""
-    return np.array([np.nan if v is None else v for v in values], dtype=float)
-
-
-def _figure(width: float, height: float, ncols: int = 1):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.subplots(1, ncols)
 
 
 def _time_axis(ax, runs: list[dict], colors: list, t_max: int) -> bool:
@@ -68,15 +56,6 @@ def _integer_ticks(ax) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 2.5, 5, 10]))
-
-
-def _colors(n: int) -> list:
-    import matplotlib
-
-    if n <= 20:
-        cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
-        return [cmap(i) for i in range(n)]
-    return [matplotlib.colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n)]
 
 
 def _legend_font(n: int) -> float:
@@ -147,8 +126,8 @@ def fig_jacobian_norm(report: dict):
             if (r.get("series") or {}).get("log10_jacobian_norm") is not None]
     if not runs:
         return None
-    fig, ax = _figure(10, 5.4)
-    colors = _colors(len(runs))
+    fig, ax = new_figure(10, 5.4)
+    colors = run_colors(len(runs))
     used: set[str] = set()
     for i, (run, c) in enumerate(zip(runs, colors, strict=True)):
         used |= _draw_jacobian_run(ax, i, run, c, len(runs))
@@ -170,13 +149,13 @@ def fig_jacobian_norm(report: dict):
     return fig
 
 
-def _per_step_figure(report: dict, key: str, height: float):
+def _per_stepnew_figure(report: dict, key: str, height: float):
     """Figure and axes with one line per run of a series with T values (t = 1..T)."""
     runs = [r for r in report.get("runs") or [] if (r.get("series") or {}).get(key) is not None]
     if not runs:
         return None, None
-    fig, ax = _figure(10, height)
-    colors = _colors(len(runs))
+    fig, ax = new_figure(10, height)
+    colors = run_colors(len(runs))
     for i, (run, c) in enumerate(zip(runs, colors, strict=True)):
         y = as_array(run["series"][key])
         ax.plot(np.arange(1, len(y) + 1), y, color=c, lw=1.4, gid=f"{i}:{key}")
@@ -189,7 +168,7 @@ def _per_step_figure(report: dict, key: str, height: float):
 
 def fig_local_norm(report: dict):
     """log10 ‖J_t‖ = log10 ‖∂s_t/∂s_(t−1)‖ against t = 1..T."""
-    fig, ax = _per_step_figure(report, "log10_local_norm", 4.6)
+    fig, ax = _per_stepnew_figure(report, "log10_local_norm", 4.6)
     if fig is None:
         return None
     ax.axhline(0, color="0.45", lw=0.9, ls="--")
@@ -202,7 +181,7 @@ def fig_local_norm(report: dict):
 
 def fig_saturation(report: dict):
     """Share of units with φ'(z) < 0.1 against t = 1..T."""
-    fig, ax = _per_step_figure(report, "saturation_fraction", 4.2)
+    fig, ax = _per_stepnew_figure(report, "saturation_fraction", 4.2)
     if fig is None:
         return None
     ax.set(ylabel="share of units with φ'(z) < 0.1", ylim=(-0.02, 1.02),
@@ -223,7 +202,7 @@ def _eigenvalues(ax, i: int, run: dict, color, colour_by_gate: bool) -> set:
     sp = run["spectrum"]
     blocks = sp.get("blocks") or {}
     parts = blocks.items() if blocks else [(None, sp)]
-    gate_colors = _colors(max(len(blocks), 1))
+    gate_colors = run_colors(max(len(blocks), 1))
     for j, (name, block) in enumerate(parts):
         ev = np.array([[np.nan, np.nan] if e is None else e
                        for e in block.get("eigenvalues") or []], dtype=float).reshape(-1, 2)
@@ -240,8 +219,8 @@ def fig_spectrum(report: dict):
     runs = [r for r in report.get("runs") or [] if r.get("spectrum")]
     if not runs:
         return None
-    fig, (ax1, ax2) = _figure(12, 5.2, ncols=2)
-    colors = _colors(len(runs))
+    fig, (ax1, ax2) = new_figure(12, 5.2, ncols=2)
+    colors = run_colors(len(runs))
     single = len(runs) == 1
     gates: set = set()
     for i, (run, c) in enumerate(zip(runs, colors, strict=True)):
@@ -269,35 +248,6 @@ def fig_spectrum(report: dict):
     return fig
 
 
-def log_ticks(ax) -> None:
-    """Tick labels of a log y axis without mathtext: plain numbers (0.5, 1, 2) where it spans
-    less than about a decade, else powers of ten in Unicode superscripts (10⁻¹), as
-    matplotlib's own labels look. Its mathtext labels were parsed anew for every figure and
-    format, 15 % of drawing the `spectrum` figure."""
-    from matplotlib.ticker import FormatStrFormatter, FuncFormatter, LogLocator, NullFormatter
-
-    lo, hi = ax.get_ylim()
-    if lo > 0 and hi / lo < 20:
-        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
-        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-    else:
-        ax.yaxis.set_major_formatter(FuncFormatter(power_of_ten))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def power_of_ten(value: float, _pos=None) -> str:
-    """`10⁻³` for 0.001; other values as `%g`, nothing for values ≤ 0."""
-    if not value > 0:
-        return ""
-    e = round(math.log10(value))
-    if abs(math.log10(value) - e) > 1e-9:
-        return f"{value:g}"
-    return "10" + str(e).translate(_SUPERSCRIPTS)
-
-
 def _gate_handles(gates: set) -> list:
     """Marker legend entries; none when no run has gate blocks."""
     from matplotlib.lines import Line2D
@@ -323,8 +273,8 @@ def fig_gain_vs_scale(report: dict):
             groups.setdefault(f"{cfg.get('arch')} · {cfg.get('init')}", []).append(run)
     if all(len({r["config"]["scale"] for r in g}) < 2 for g in groups.values()):
         return None
-    fig, ax = _figure(8, 4.6)
-    for (name, g), c in zip(groups.items(), _colors(len(groups)), strict=True):
+    fig, ax = new_figure(8, 4.6)
+    for (name, g), c in zip(groups.items(), run_colors(len(groups)), strict=True):
         g = sorted(g, key=lambda r: r["config"]["scale"])
         x = [r["config"]["scale"] for r in g]
         ax.plot(x, as_array([r["summary"]["log10_gain_per_step"] for r in g]), "o-", color=c,
@@ -359,8 +309,8 @@ def fig_dlfs2(report: dict):
             and (r.get("series") or {}).get("log10_loss_grad_norm") is not None]
     if not runs:
         return None
-    fig, ax = _figure(6.5, 4.6)
-    for i, (run, c) in enumerate(zip(runs, _colors(len(runs)), strict=True)):
+    fig, ax = new_figure(6.5, 4.6)
+    for i, (run, c) in enumerate(zip(runs, run_colors(len(runs)), strict=True)):
         k, norm = dlfs2_norms(run)
         scale = (run.get("config") or {}).get("scale")
         label = f"scale {scale:g}" if isinstance(scale, (int, float)) else str(run.get("label"))
@@ -378,8 +328,8 @@ def fig_depth_norm(report: dict):
     runs = [r for r in report.get("runs") or [] if r.get("depth")]
     if not runs:
         return None
-    fig, ax = _figure(10, 4.2)
-    colors = _colors(len(runs))
+    fig, ax = new_figure(10, 4.2)
+    colors = run_colors(len(runs))
     for i, (run, c) in enumerate(zip(runs, colors, strict=True)):
         y = as_array(run["depth"]["log10_norm"])
         ls = "--" if (run.get("config") or {}).get("residual") else "-"
@@ -401,51 +351,7 @@ FIGURES = {"jacobian_norm": fig_jacobian_norm, "local_norm": fig_local_norm,
            "heatmaps": fig_heatmaps, "dlfs2": fig_dlfs2}
 
 
-# What drawing a figure costs, relative to `saturation` (PNG and SVG; measured on the default
-# analysis and on the nine runs of `make run`; others count 1). A pool is handed the dearest
-# first, so that no process is left drawing `spectrum` while the others are done.
-DRAW_COST = {"spectrum": 2.2, "heatmaps": 1.5, "jacobian_norm": 1.3, "local_norm": 1.15,
-             "saturation": 1.0, "gain_vs_scale": 0.8}
-
-
-def write_plots(report: dict, plots_dir: Path, figures: dict | None = None, *,
-                executor=None) -> list[Path]:
-    """Write every figure that applies as `<name>.png` (150 dpi) and `<name>.svg` into
-    `plots_dir` (created if missing); return the PNG paths in the order of `figures`
-    (name -> function of the report; default FIGURES). With an `executor`
-    (`concurrent.futures`), the figures are drawn by its processes, one task per figure,
-    the dearest first (DRAW_COST)."""
-    plots_dir = Path(plots_dir)
-    plots_dir.mkdir(parents=True, exist_ok=True)
-    figures = FIGURES if figures is None else figures
-    names = list(figures)
-    if executor is not None:
-        names.sort(key=lambda name: -DRAW_COST.get(name, 1.0))  # stable: ties keep their order
-    n = len(names)
-    jobs = ([report] * n, [plots_dir] * n, names, [figures[k] for k in names])
-    drawn = dict(zip(names, map(write_figure, *jobs) if executor is None
-                     else executor.map(write_figure, *jobs), strict=True))
-    return [p for k in figures if (p := drawn[k]) is not None]
-
-
-def write_figure(report: dict, plots_dir: Path, name: str, make) -> Path | None:
-    """`make(report)` as `<name>.png` and `<name>.svg`; its PNG path, None if it has nothing."""
-    fig = make(report)
-    if fig is None:
-        return None
-    fig.savefig(plots_dir / f"{name}.png", dpi=150)
-    save_svg(fig, plots_dir / f"{name}.svg")
-    return plots_dir / f"{name}.png"
-
-
-def save_svg(fig, target) -> None:
-    """`fig`, whose layout is done (it was saved as PNG), as SVG into `target` (a path or a
-    file). No layout engine at all: with "none" (a placeholder engine) savefig would still run
-    a draw pass for the layout, a third of the figure's drawing. No date, and clip-path ids
-    from a fixed salt (random by default): the same report gives the same SVG bytes."""
-    import matplotlib
-
-    with matplotlib.rc_context({"svg.hashsalt": "gradscope", "figure.autolayout": False,
-                                "figure.constrained_layout.use": False}):
-        fig.set_layout_engine(None)
-        fig.savefig(target, format="svg", metadata={"Date": None})
+def write_plots(report: dict, plots_dir: Path, *, executor=None) -> list[Path]:
+    """Every figure of FIGURES that applies as `<name>.png` (150 dpi) and `<name>.svg`; returns
+    the PNG paths (`figures.write_figures`)."""
+    return write_figures(report, plots_dir, FIGURES, executor=executor)

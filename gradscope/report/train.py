@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import _colors, _figure, as_array
+from .figures import as_array, new_figure, run_colors, write_figures
 from .text import fmt
 
 SUMMARY_COLUMNS = ("run", "final loss", "baseline", "task error", "solved", "clipped",
@@ -55,7 +55,7 @@ def _layout(runs: list[dict]) -> tuple[list[str], list[str], dict]:
     """Architectures (panels), clip settings (colours) and their colour map."""
     archs = list(dict.fromkeys(_split_label(r)[0] for r in runs))
     clips = list(dict.fromkeys(_split_label(r)[1] for r in runs))
-    return archs, clips, dict(zip(clips, _colors(len(clips)), strict=True))
+    return archs, clips, dict(zip(clips, run_colors(len(clips)), strict=True))
 
 
 def _smooth(y: np.ndarray, width: int) -> np.ndarray:
@@ -78,7 +78,7 @@ def _legend(ax, clips: list[str], colors: dict, extra: list | None = None) -> No
 
 
 def _panels(n: int, height: float, width_each: float = 5.2):
-    fig, axes = _figure(max(6.0, width_each * n), height, n)
+    fig, axes = new_figure(max(6.0, width_each * n), height, n)
     return fig, list(np.atleast_1d(axes))
 
 
@@ -248,9 +248,7 @@ FIGURES = {"loss": fig_loss, "grad_norm": fig_grad_norm, "task_error": fig_task_
 
 def write_plots(report: dict, plots_dir: Path, *, executor=None) -> list[Path]:
     """Each figure as `<name>.png` (150 dpi) and `<name>.svg`; returns the PNG paths."""
-    from . import plots
-
-    return plots.write_plots(report, plots_dir, FIGURES, executor=executor)
+    return write_figures(report, plots_dir, FIGURES, executor=executor)
 
 
 # --------------------------------------------------------------------------- series.csv

@@ -1,0 +1,112 @@
+"""What every kind of report's figures share: a new figure, the runs' colours, series as
+arrays, log-axis labels, and writing figures as PNG and SVG, in this process or in a pool of
+processes (the plot worker's). Figures are made without pyplot; matplotlib is imported only
+when one is drawn."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+
+def as_array(values) -> np.ndarray:
+    """A series as floats, None → NaN (a gap in the line)."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def new_figure(width: float, height: float, ncols: int = 1):
+    """A figure (constrained layout, no pyplot) and its `ncols` axes side by side."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.subplots(1, ncols)
+
+
+def run_colors(n: int) -> list:
+    """One colour per run: tab10 or tab20, turbo beyond 20."""
+    import matplotlib
+
+    if n <= 20:
+        cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+        return [cmap(i) for i in range(n)]
+    return [matplotlib.colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n)]
+
+
+def log_ticks(ax) -> None:
+    """Tick labels of a log y axis without mathtext: plain numbers (0.5, 1, 2) where it spans
+    less than about a decade, else powers of ten in Unicode superscripts (10⁻¹), as
+    matplotlib's own labels look. Its mathtext labels were parsed anew for every figure and
+    format, 15 % of drawing the `spectrum` figure."""
+    from matplotlib.ticker import FormatStrFormatter, FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = ax.get_ylim()
+    if lo > 0 and hi / lo < 20:
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(power_of_ten))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value: float, _pos=None) -> str:
+    """`10⁻³` for 0.001; other values as `%g`, nothing for values ≤ 0."""
+    if not value > 0:
+        return ""
+    e = round(math.log10(value))
+    if abs(math.log10(value) - e) > 1e-9:
+        return f"{value:g}"
+    return "10" + str(e).translate(_SUPERSCRIPTS)
+
+
+# What drawing a figure costs, relative to `saturation` (PNG and SVG; measured on the default
+# analysis and on the nine runs of `make run`; others count 1). A pool is handed the dearest
+# first, so that no process is left drawing `spectrum` while the others are done.
+DRAW_COST = {"spectrum": 2.2, "heatmaps": 1.5, "jacobian_norm": 1.3, "local_norm": 1.15,
+             "saturation": 1.0, "gain_vs_scale": 0.8}
+
+
+def write_figures(report: dict, plots_dir: Path, figures: dict, *,
+                  executor=None) -> list[Path]:
+    """Write every figure that applies as `<name>.png` (150 dpi) and `<name>.svg` into
+    `plots_dir` (created if missing); return the PNG paths in the order of `figures`
+    (name -> function of the report, returning a Figure or None). With an `executor`
+    (`concurrent.futures`), the figures are drawn by its processes, one task per figure,
+    the dearest first (DRAW_COST)."""
+    plots_dir = Path(plots_dir)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    names = list(figures)
+    if executor is not None:
+        names.sort(key=lambda name: -DRAW_COST.get(name, 1.0))  # stable: ties keep their order
+    n = len(names)
+    jobs = ([report] * n, [plots_dir] * n, names, [figures[k] for k in names])
+    drawn = dict(zip(names, map(write_figure, *jobs) if executor is None
+                     else executor.map(write_figure, *jobs), strict=True))
+    return [p for k in figures if (p := drawn[k]) is not None]
+
+
+def write_figure(report: dict, plots_dir: Path, name: str, make) -> Path | None:
+    """`make(report)` as `<name>.png` and `<name>.svg`; its PNG path, None if it has nothing."""
+    fig = make(report)
+    if fig is None:
+        return None
+    fig.savefig(plots_dir / f"{name}.png", dpi=150)
+    save_svg(fig, plots_dir / f"{name}.svg")
+    return plots_dir / f"{name}.png"
+
+
+def save_svg(fig, target) -> None:
+    """`fig`, whose layout is done (it was saved as PNG), as SVG into `target` (a path or a
+    file). No layout engine at all: with "none" (a placeholder engine) savefig would still run
+    a draw pass for the layout, a third of the figure's drawing. No date, and clip-path ids
+    from a fixed salt (random by default): the same report gives the same SVG bytes."""
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "gradscope", "figure.autolayout": False,
+                                "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
+        fig.savefig(target, format="svg", metadata={"Date": None})
