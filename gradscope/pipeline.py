@@ -270,7 +270,7 @@ def jacobian_norms(cfgs: list[Config]) -> np.ndarray:
 def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     from concurrent.futures import ThreadPoolExecutor
 
-    from .dynamics.compiled import compiled
+    from .dynamics.compiled import compiled, is_quick
     from .dynamics.propagate import propagate
     from .io import schema
 
@@ -281,7 +281,8 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     pool = ThreadPoolExecutor(1, thread_name_prefix="gradscope-spectra")
     try:
         spectra = [pool.submit(schema.spectra, c, g.params_np[r]) for r, c in enumerate(cfgs)]
-        fwd, compile_s = compiled(_forward_jit(), (step,), params, g.s0, xs)
+        fwd, compile_s = compiled(_forward_jit(), (step,), params, g.s0, xs,
+                                  quick=is_quick(g.padded, cfg.batch, cfg.steps, cfg.state_size))
         t1 = time.perf_counter()
         states, aux, nonfinite = fwd(params, g.s0, xs)
         prop = propagate(step, params, states, xs, g.g_T, norm=cfg.norm, progress=progress)

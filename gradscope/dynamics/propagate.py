@@ -27,7 +27,7 @@ import numpy as np
 
 from ..cells._structured import times_jacobian
 from ..errors import UsageError
-from .compiled import compiled
+from .compiled import compiled, is_quick
 from .jacobian import state_step
 from .norms import (
     log10_frobenius,
@@ -243,7 +243,8 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", local=True,
     carry = _start(g_T)
     first = slice((n - 1) * C, n * C)
     run_chunk, compile_s = compiled(_batched_chunk, (step, norm, local), params, carry,
-                                    s_prev[:, :, first], xs_p[:, :, first], real[first])
+                                    s_prev[:, :, first], xs_p[:, :, first], real[first],
+                                    quick=is_quick(R, B, T, S))
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)

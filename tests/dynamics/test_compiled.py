@@ -88,6 +88,40 @@ def test_a_broken_file_falls_back_to_tracing(disk_cache):
     np.testing.assert_array_equal(np.asarray(exe(*args)), np.asarray(_program(step, *args)))
 
 
+def test_a_quick_program_computes_the_same_and_is_kept_apart(monkeypatch):
+    monkeypatch.setattr(mod, "_CACHE", {})
+    monkeypatch.setenv("GRADSCOPE_NO_CACHE", "1")
+    seen = []
+    compile_ = mod._compile
+    monkeypatch.setattr(mod, "_compile", lambda lowered, options: (seen.append(dict(options)),
+                                                                  compile_(lowered, options))[1])
+    args = _args(9)
+    plain, _ = mod.compiled(_program, (_step,), *args)
+    quick, _ = mod.compiled(_program, (_step,), *args, quick=True)
+    assert quick is not plain and len(mod._CACHE) == 2
+    assert seen == [{}, {"xla_cpu_use_fusion_emitters": False}]
+    np.testing.assert_allclose(np.asarray(quick(*args)), np.asarray(plain(*args)), rtol=1e-6)
+    assert mod.compiled(_program, (_step,), *args, quick=True) == (quick, 0.0)
+
+
+def test_options_this_xla_does_not_know_fall_back_to_a_plain_compile(monkeypatch):
+    monkeypatch.setattr(mod, "_CACHE", {})
+    monkeypatch.setenv("GRADSCOPE_NO_CACHE", "1")
+    monkeypatch.setattr(mod, "QUICK_OPTIONS", {"xla_cpu_no_such_option_here": True})
+    args = _args(4)
+    exe, _ = mod.compiled(_program, (_step,), *args, quick=True)
+    np.testing.assert_allclose(np.asarray(exe(*args)), np.asarray(_program(_step, *args)),
+                               rtol=1e-6)
+    assert mod.QUICK_OPTIONS == {}  # not tried again in this process
+
+
+def test_only_short_analyses_are_quick():
+    assert mod.is_quick(1, 1, 100, 64)  # the defaults
+    assert mod.is_quick(1, 1, 100, 128)  # an LSTM at H = 64
+    assert not mod.is_quick(1, 1, 1000, 512)  # an LSTM at H = 256, T = 1000
+    assert not mod.is_quick(1, 32, 500, 128)  # 32 sequences of an RNN at H = 128
+
+
 def _file(folder, name, size, age_s):
     import os
     import time

@@ -37,7 +37,10 @@ def reference(cfg, params, xs, norm=lambda M: np.linalg.norm(M, 2)):
     Config(arch="gru", hidden=6, input_size=3, steps=30, gru_variant="cho", scale=2.0),
 ], ids=["rnn", "lstm-identity", "gru-orthogonal", "gru-cho"])
 @pytest.mark.parametrize("x64", [True, False])
-def test_engine_matches_dense_svd_reference(cfg, x64):
+@pytest.mark.parametrize("quick", [True, False], ids=["loop-emitters", "fusion-emitters"])
+def test_engine_matches_dense_svd_reference(cfg, x64, quick, monkeypatch):
+    # sizes this small are compiled `quick`; larger ones with XLA's default emitters
+    monkeypatch.setattr("gradscope.dynamics.compiled.QUICK_WORK", 2**31 if quick else 0)
     params = init_params(cfg)
     xs = np.random.default_rng(5).standard_normal((cfg.steps, cfg.input_size))
     ref_P, ref_J = reference(cfg, params, xs)
