@@ -161,13 +161,15 @@ def analyze(cfg: Config, *, progress=None) -> dict:
     return analyze_group([cfg], progress=progress)[0]
 
 
-def analyze_group(cfgs: list[Config], *, progress=None) -> list[dict]:
+def analyze_group(cfgs: list[Config], *, progress=None, on_spectra=None) -> list[dict]:
     """Runs that share `shape_key` (same sizes and programs; other weights, inputs or seeds)
-    in one jitted, vmapped pass. Returns one report run per config, in order."""
+    in one jitted, vmapped pass. Returns one report run per config, in order. `on_spectra`:
+    called with the runs' W_hh spectra (`schema.spectra`, in order) as soon as they are known,
+    on another thread, while the products run."""
     import jax
 
     with jax.enable_x64(cfgs[0].x64):
-        return _analyze_group(cfgs, progress)
+        return _analyze_group(cfgs, progress, on_spectra)
 
 
 def jax_tree(tree, dtype):
@@ -267,7 +269,7 @@ def jacobian_norms(cfgs: list[Config]) -> np.ndarray:
     return prop.jacobian_norm[: len(cfgs)]
 
 
-def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
+def _analyze_group(cfgs: list[Config], progress, on_spectra=None) -> list[dict]:
     from concurrent.futures import ThreadPoolExecutor
 
     from .dynamics.compiled import compiled, is_quick
@@ -281,6 +283,8 @@ def _analyze_group(cfgs: list[Config], progress) -> list[dict]:
     pool = ThreadPoolExecutor(1, thread_name_prefix="gradscope-spectra")
     try:
         spectra = [pool.submit(schema.spectra, c, g.params_np[r]) for r, c in enumerate(cfgs)]
+        if on_spectra is not None:  # the pool's one thread runs it after the spectra
+            pool.submit(lambda: on_spectra([s.result() for s in spectra]))
         fwd, compile_s = compiled(_forward_jit(), (step,), params, g.s0, xs,
                                   quick=is_quick(g.padded, cfg.batch, cfg.steps, cfg.state_size))
         t1 = time.perf_counter()

@@ -106,15 +106,44 @@ def _run(command, configs, out, fmt, force, platform, tf32, no_plots, worker):
     for i, cfg in enumerate(configs):
         groups.setdefault(shape_key(cfg), []).append(i)
     runs: list[dict] = [{}] * len(configs)
+    early = _EarlyFigures(command, configs, worker) if worker is not None else None
     for g, members in enumerate(groups.values()):
         cfgs = [configs[i] for i in members]
         label = cfgs[0].label() if len(cfgs) == 1 else f"{cfgs[0].arch} × {len(cfgs)} runs"
+        on_spectra = None if early is None else early.callback(members)
         with progress_bar(f"[{g + 1}/{len(groups)}] {label}", fmt != "json") as update:
-            for i, run in zip(members, analyze_group(cfgs, progress=update), strict=True):
+            for i, run in zip(members, analyze_group(cfgs, progress=update,
+                                                     on_spectra=on_spectra), strict=True):
                 runs[i] = run
     report = build_report(command, runs, device=device_info())
     write_report_folder(out_dir, report, plots=not no_plots, plot_worker=worker)
     return report, out_dir
+
+
+class _EarlyFigures:
+    """Collects the runs' spectra as each group's are known; once every run's are, sends the
+    plot worker a report of them, from which it draws the figures that need nothing else
+    while the products run (`plot_worker.PlotWorker.send_early`)."""
+
+    def __init__(self, command: str, configs: list[Config], worker) -> None:
+        import threading
+
+        self.command, self.configs, self.worker = command, configs, worker
+        self.spectra: dict[int, dict] = {}
+        self.lock = threading.Lock()
+
+    def callback(self, members: list[int]):
+        def add(spectra: list[dict]) -> None:
+            with self.lock:
+                self.spectra.update(zip(members, spectra, strict=True))
+                if len(self.spectra) != len(self.configs):
+                    return
+            from ..io.schema import build_report, spectrum_record
+
+            runs = [spectrum_record(c, None, self.spectra[i]) for i, c in enumerate(self.configs)]
+            self.worker.send_early(build_report(self.command, runs))
+
+        return add
 
 
 def emit(report: dict, fmt: str, out_dir: str, table=None) -> None:

@@ -158,11 +158,13 @@ def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
     return json_safe(run)
 
 
-def spectrum_record(cfg: Config, params: dict) -> dict:
+def spectrum_record(cfg: Config, params: dict | None, spectrum: dict | None = None) -> dict:
     """A run of the `spectrum` command: the W_hh spectra only (no dynamics, so no series and
-    an empty summary)."""
+    an empty summary). `spectrum`: `spectra(cfg, params)` when the caller has it already."""
+    if spectrum is None:
+        spectrum = spectra(cfg, params)
     return json_safe({"label": cfg.label(), "config": cfg.to_dict(), "state_size": cfg.state_size,
-                      "series": {}, "spectrum": spectra(cfg, params), "summary": {},
+                      "series": {}, "spectrum": spectrum, "summary": {},
                       "lyapunov": None, "timings": {}})
 
 

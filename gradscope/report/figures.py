@@ -71,32 +71,55 @@ DRAW_COST = {"spectrum": 2.2, "heatmaps": 1.5, "jacobian_norm": 1.3, "local_norm
 
 
 def write_figures(report: dict, plots_dir: Path, figures: dict, *,
-                  executor=None) -> list[Path]:
+                  executor=None, drawn: dict | None = None) -> list[Path]:
     """Write every figure that applies as `<name>.png` (150 dpi) and `<name>.svg` into
     `plots_dir` (created if missing); return the PNG paths in the order of `figures`
     (name -> function of the report, returning a Figure or None). With an `executor`
     (`concurrent.futures`), the figures are drawn by its processes, one task per figure,
-    the dearest first (DRAW_COST)."""
+    the dearest first (DRAW_COST). `drawn`: figures drawn beforehand, name -> what
+    `draw_figure` returned or a future of it; they are written, not drawn again."""
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
-    names = list(figures)
+    drawn = {k: v for k, v in (drawn or {}).items() if k in figures}
+    names = [k for k in figures if k not in drawn]
     if executor is not None:
         names.sort(key=lambda name: -DRAW_COST.get(name, 1.0))  # stable: ties keep their order
     n = len(names)
     jobs = ([report] * n, [plots_dir] * n, names, [figures[k] for k in names])
-    drawn = dict(zip(names, map(write_figure, *jobs) if executor is None
-                     else executor.map(write_figure, *jobs), strict=True))
-    return [p for k in figures if (p := drawn[k]) is not None]
+    done = dict(zip(names, map(write_figure, *jobs) if executor is None
+                    else executor.map(write_figure, *jobs), strict=True))
+    for name, images in drawn.items():
+        images = images.result() if hasattr(images, "result") else images
+        done[name] = _write_images(plots_dir, name, images)
+    return [p for k in figures if (p := done[k]) is not None]
+
+
+def draw_figure(report: dict, name: str, make) -> tuple[bytes, bytes] | None:
+    """`make(report)` as the bytes of its PNG and SVG files (what `write_figure` writes), or
+    None if it has nothing to show."""
+    import io
+
+    fig = make(report)
+    if fig is None:
+        return None
+    png, svg = io.BytesIO(), io.BytesIO()
+    fig.savefig(png, format="png", dpi=150)
+    save_svg(fig, svg)
+    return png.getvalue(), svg.getvalue()
 
 
 def write_figure(report: dict, plots_dir: Path, name: str, make) -> Path | None:
     """`make(report)` as `<name>.png` and `<name>.svg`; its PNG path, None if it has nothing."""
-    fig = make(report)
-    if fig is None:
+    return _write_images(plots_dir, name, draw_figure(report, name, make))
+
+
+def _write_images(plots_dir: Path, name: str, images: tuple[bytes, bytes] | None) -> Path | None:
+    if images is None:
         return None
-    fig.savefig(plots_dir / f"{name}.png", dpi=150)
-    save_svg(fig, plots_dir / f"{name}.svg")
-    return plots_dir / f"{name}.png"
+    png = Path(plots_dir) / f"{name}.png"
+    png.write_bytes(images[0])
+    png.with_suffix(".svg").write_bytes(images[1])
+    return png
 
 
 def save_svg(fig, target) -> None:

@@ -5,9 +5,12 @@ command that will draw figures starts this worker first: it imports matplotlib o
 core while the analysis runs, then reads the finished report (JSON on stdin), writes the
 figures with the report's own `write_plots` (on Linux in a pool of processes forked from it,
 one per core; `GRADSCOPE_PLOT_PROCESSES` sets their number) and prints their paths (JSON on
-stdout). When the worker fails in any way, the caller draws the figures itself, so a report
-never lacks them because of the worker. `GRADSCOPE_PLOT_WORKER=0` turns it off; it is not
-started when matplotlib is already imported here.
+stdout). Before it, the command may send a report of the runs' spectra alone (`send_early`),
+from which the worker draws the figures that need nothing else (`plots.EARLY`) while the
+products are still running; each request is one line. When the worker fails in any way,
+the caller draws the figures itself, so a report never lacks them because of the worker.
+`GRADSCOPE_PLOT_WORKER=0` turns it off; it is not started when matplotlib is already imported
+here.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 MAX_PROCESSES = 4  # an analysis draws four figures
@@ -28,12 +32,25 @@ class PlotWorker:
         self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      start_new_session=True)
+        self._lock = threading.Lock()  # an early request may come from another thread
+
+    def send_early(self, report: dict) -> None:
+        """A report of the runs' spectra only (`schema.spectrum_record`s), for the figures
+        that need nothing else; a failure here shows in `write_plots`."""
+        line = json.dumps({"early": report}, allow_nan=False).encode() + b"\n"
+        with self._lock:
+            try:
+                self.proc.stdin.write(line)
+                self.proc.stdin.flush()
+            except (OSError, ValueError):
+                pass
 
     def write_plots(self, report: dict, plots_dir: Path) -> list[Path] | None:
         """The PNG paths the worker wrote into `plots_dir`, or None if it failed."""
         request = json.dumps({"report": report, "dir": str(plots_dir)}, allow_nan=False)
         try:
-            out, _ = self.proc.communicate(request.encode())
+            with self._lock:
+                out, _ = self.proc.communicate(request.encode() + b"\n")
             if self.proc.returncode == 0:
                 return [Path(p) for p in json.loads(out)]
         except (OSError, ValueError, subprocess.SubprocessError):
@@ -124,6 +141,19 @@ def _warm_up() -> None:
     save_svg(fig, io.BytesIO())
 
 
+def _draw_early(report: dict, executor) -> dict:
+    """The figures of `plots.EARLY` drawn from a report of the runs' spectra: name -> their
+    images, or a future of them."""
+    from . import plots, renderers
+    from .figures import draw_figure
+
+    if renderers(report)[1] is not plots.write_plots:
+        return {}
+    if executor is None:
+        return {k: draw_figure(report, k, plots.FIGURES[k]) for k in plots.EARLY}
+    return {k: executor.submit(draw_figure, report, k, plots.FIGURES[k]) for k in plots.EARLY}
+
+
 def main() -> None:
     import matplotlib.backends.backend_agg  # noqa: F401 - the slow part, done while waiting
     import matplotlib.backends.backend_svg  # noqa: F401
@@ -132,14 +162,22 @@ def main() -> None:
     from . import renderers
 
     _warm_up()
-    data = sys.stdin.buffer.read()
-    if not data:  # the command ended without figures
-        return
-    request = json.loads(data)
-    report = request["report"]
+    drawn: dict = {}
+    # the pool is forked while the command still computes (once the fonts are loaded)
     with _executor(processes()) as executor:
-        paths = renderers(report)[1](report, Path(request["dir"]), executor=executor)
-    sys.stdout.write(json.dumps([str(p) for p in paths]))
+        if executor is not None:
+            executor.submit(int)  # forks the pool now, not when the report comes
+        for line in sys.stdin.buffer:
+            request = json.loads(line)
+            if "early" in request:
+                drawn = _draw_early(request["early"], executor)
+                continue
+            report = request["report"]
+            write = renderers(report)[1]
+            extra = {"drawn": drawn} if drawn else {}
+            paths = write(report, Path(request["dir"]), executor=executor, **extra)
+            sys.stdout.write(json.dumps([str(p) for p in paths]))
+            return
 
 
 if __name__ == "__main__":

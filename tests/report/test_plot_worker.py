@@ -33,6 +33,33 @@ def test_worker_draws_the_same_figures_as_this_process(tmp_path, monkeypatch,
     assert worker.proc.poll() == 0
 
 
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_figures_sent_early_are_drawn_once_and_written_with_the_rest(tmp_path, monkeypatch,
+                                                                     shared_report,
+                                                                     written_plots, processes):
+    monkeypatch.setenv("GRADSCOPE_PLOT_PROCESSES", processes)
+    plots_dir, pngs = written_plots
+    early = copy.deepcopy(shared_report)
+    early["runs"] = [{"label": r["label"], "spectrum": r["spectrum"]} for r in early["runs"]]
+    early["runs"][0]["spectrum"]["singular_values"] = [0.01] * 4  # marks the early drawing
+    worker = plot_worker.PlotWorker()
+    worker.send_early(early)
+    got = worker.write_plots(copy.deepcopy(shared_report), tmp_path)
+    assert got is not None and [p.name for p in got] == [p.name for p in pngs]
+    for p in pngs:
+        svg = (tmp_path / p.name).with_suffix(".svg").read_bytes()
+        # the spectrum is the one drawn from the early report, not drawn again
+        assert (svg == p.with_suffix(".svg").read_bytes()) == (p.stem != "spectrum")
+    assert worker.proc.poll() == 0
+
+
+def test_an_early_report_after_the_last_one_is_dropped(tmp_path, shared_report):
+    worker = plot_worker.PlotWorker()
+    assert worker.write_plots(copy.deepcopy(shared_report), tmp_path) is not None
+    worker.send_early(shared_report)  # the worker's input is closed: nothing is sent, no error
+    assert worker.proc.poll() == 0
+
+
 def _stat(pid) -> list[str] | None:
     """/proc/<pid>/stat after the command name: state, parent pid, …; None once it is gone."""
     from pathlib import Path
