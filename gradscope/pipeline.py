@@ -272,21 +272,35 @@ def jacobian_norms(cfgs: list[Config]) -> np.ndarray:
 def _analyze_group(cfgs: list[Config], progress, on_spectra=None) -> list[dict]:
     from concurrent.futures import ThreadPoolExecutor
 
+    import jax
+
     from .dynamics.compiled import compiled, is_quick
-    from .dynamics.propagate import propagate
+    from .dynamics.propagate import precompile, propagate
     from .io import schema
 
     cfg, g = cfgs[0], _group(cfgs)
     step, params, xs = g.step, g.params, g.xs
-    # W_hh's spectra (numpy's SVD and eigenvalues: 0.25 s for an LSTM at H=256, 6 s at
-    # H=1024) on a host thread while JAX runs the products, instead of after them
-    pool = ThreadPoolExecutor(1, thread_name_prefix="gradscope-spectra")
+    R, B, T, _ = xs.shape
+    S = g.s0.shape[-1]
+
+    def compile_chunks() -> float:  # on a thread: its own x64 setting
+        t0 = time.perf_counter()
+        with jax.enable_x64(cfg.x64):
+            precompile(step, params, (R, B, T + 1, S), xs.dtype, xs, g.g_T, norm=cfg.norm)
+        return time.perf_counter() - t0
+
+    # Host threads: the chunk program's tracing while the forward pass compiles (XLA leaves
+    # Python free), and W_hh's spectra (numpy's SVD and eigenvalues: 0.25 s for an LSTM at
+    # H=256, 6 s at H=1024) while JAX runs the products, instead of after them
+    pool = ThreadPoolExecutor(2, thread_name_prefix="gradscope-host")
     try:
+        chunks = pool.submit(compile_chunks)
         spectra = [pool.submit(schema.spectra, c, g.params_np[r]) for r, c in enumerate(cfgs)]
-        if on_spectra is not None:  # the pool's one thread runs it after the spectra
+        if on_spectra is not None:
             pool.submit(lambda: on_spectra([s.result() for s in spectra]))
         fwd, compile_s = compiled(_forward_jit(), (step,), params, g.s0, xs,
-                                  quick=is_quick(g.padded, cfg.batch, cfg.steps, cfg.state_size))
+                                  quick=is_quick(R, B, T, S))
+        compile_s += chunks.result()
         t1 = time.perf_counter()
         states, aux, nonfinite = fwd(params, g.s0, xs)
         prop = propagate(step, params, states, xs, g.g_T, norm=cfg.norm, progress=progress)

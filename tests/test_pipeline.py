@@ -164,3 +164,23 @@ def test_a_group_of_different_shapes_is_refused():
     for run in (analyze_group, jacobian_norms):
         with pytest.raises(ValueError, match="differ only in values"):
             run(cfgs)
+
+
+@pytest.mark.parametrize("x64", [False, True])
+def test_the_chunk_program_compiled_ahead_is_the_one_the_products_use(monkeypatch, x64):
+    # it is traced on a thread while the forward pass compiles; with other shapes or another
+    # x64 setting there, the products would compile it a second time
+    from gradscope.dynamics import compiled as mod
+
+    monkeypatch.setenv("GRADSCOPE_NO_CACHE", "1")
+    monkeypatch.setattr(mod, "_CACHE", {})
+    compiles = []
+    compile_ = mod._compile
+    monkeypatch.setattr(mod, "_compile", lambda lowered, options: (compiles.append(1),
+                                                                  compile_(lowered, options))[1])
+    cfgs = [Config(arch="gru", hidden=4, input_size=2, steps=11, batch=2, x64=x64, seed=s)
+            for s in (0, 1)]
+    runs = analyze_group(cfgs)
+    assert len(compiles) == 2  # the forward pass and the chunk, once each
+    assert [r["config"]["seed"] for r in runs] == [0, 1]
+    assert runs[0]["timings"]["compile_s"] > 0

@@ -216,6 +216,40 @@ def _array_module(states):
     return np if len(devices) <= 1 and all(d.platform == "cpu" for d in devices) else jnp
 
 
+def _layout(states_shape, xs, itemsize: int):
+    """`(R, B, T, S, C, n, pad)`: the sizes, the chunk length, the number of chunks and the
+    padded steps before t = 0."""
+    R, B, T1, S = states_shape
+    T = T1 - 1
+    C = chunk_size(R * B, S, T, itemsize, gate_width=xs.shape[-1] + S)
+    n = -(-T // C)
+    return R, B, T, S, C, n, n * C - T
+
+
+def _chunk_program(step, norm, local, params, carry, s_prev, xs_p, real, sizes):
+    """The compiled chunk, for the last chunk's slices (every chunk has their shapes)."""
+    R, B, T, S, C, n, _ = sizes
+    first = slice((n - 1) * C, n * C)
+    return compiled(_batched_chunk, (step, norm, local), params, carry, s_prev[:, :, first],
+                    xs_p[:, :, first], real[first], quick=is_quick(R, B, T, S))
+
+
+def precompile(step, params, states_shape, states_dtype, xs, g_T, *, norm="spectral",
+               local=True) -> None:
+    """Compile `propagate`'s chunk program for states of this shape before the states exist
+    (on a thread while the forward pass compiles and runs: its tracing is Python, which the
+    forward's XLA compile leaves free); `propagate` then finds it compiled. Only where the
+    chunks are sliced on the host (one CPU device), whose slices a stand-in can match."""
+    if _array_module(xs) is not np:
+        return
+    sizes = _layout(states_shape, xs, np.dtype(states_dtype).itemsize)
+    R, B, T, S, C, n, pad = sizes
+    zeros = np.zeros((R, B, n * C, S), states_dtype)  # only its first chunk's shape is used
+    xs_p = np.zeros((R, B, n * C, xs.shape[-1]), np.dtype(xs.dtype))
+    _chunk_program(step, norm, local, params, _start(g_T), zeros, xs_p,
+                   np.arange(n * C) >= pad, sizes)
+
+
 def propagate(step, params, states, xs, g_T, *, norm="spectral", local=True,
               progress=None) -> Propagation:
     """Log10 norms of every `P_t`, every `J_t` and every loss gradient `g_t`.
@@ -230,21 +264,16 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", local=True,
       `local_norm` is None.
     - `progress`: optional callable `(steps_done, steps_total)`.
     """
-    R, B, T1, S = states.shape
-    T = T1 - 1
-    C = chunk_size(R * B, S, T, states.dtype.itemsize, gate_width=xs.shape[-1] + S)
-    n = -(-T // C)
-    pad = n * C - T
+    sizes = _layout(states.shape, xs, states.dtype.itemsize)
+    R, B, T, S, C, n, pad = sizes
     widths = ((0, 0), (0, 0), (pad, 0), (0, 0))
     xp = _array_module(states)
     s_prev = xp.pad(xp.asarray(states)[:, :, :T], widths)
     xs_p = xp.pad(xp.asarray(xs), widths)
     real = np.arange(n * C) >= pad
     carry = _start(g_T)
-    first = slice((n - 1) * C, n * C)
-    run_chunk, compile_s = compiled(_batched_chunk, (step, norm, local), params, carry,
-                                    s_prev[:, :, first], xs_p[:, :, first], real[first],
-                                    quick=is_quick(R, B, T, S))
+    run_chunk, compile_s = _chunk_program(step, norm, local, params, carry, s_prev, xs_p, real,
+                                          sizes)
     P_out, J_out, g_out = [], [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)
