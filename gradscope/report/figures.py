@@ -94,7 +94,7 @@ def write_figures(report: dict, plots_dir: Path, figures: dict, *,
     return [p for k in figures if (p := done[k]) is not None]
 
 
-def draw_figure(report: dict, name: str, make) -> tuple[bytes, bytes] | None:
+def draw_figure(report: dict, make) -> tuple[bytes, bytes] | None:
     """`make(report)` as the bytes of its PNG and SVG files (what `write_figure` writes), or
     None if it has nothing to show."""
     import io
@@ -110,7 +110,7 @@ def draw_figure(report: dict, name: str, make) -> tuple[bytes, bytes] | None:
 
 def write_figure(report: dict, plots_dir: Path, name: str, make) -> Path | None:
     """`make(report)` as `<name>.png` and `<name>.svg`; its PNG path, None if it has nothing."""
-    return _write_images(plots_dir, name, draw_figure(report, name, make))
+    return _write_images(plots_dir, name, draw_figure(report, make))
 
 
 def _write_images(plots_dir: Path, name: str, images: tuple[bytes, bytes] | None) -> Path | None:

@@ -150,8 +150,8 @@ def _draw_early(report: dict, executor) -> dict:
     if renderers(report)[1] is not plots.write_plots:
         return {}
     if executor is None:
-        return {k: draw_figure(report, k, plots.FIGURES[k]) for k in plots.EARLY}
-    return {k: executor.submit(draw_figure, report, k, plots.FIGURES[k]) for k in plots.EARLY}
+        return {k: draw_figure(report, plots.FIGURES[k]) for k in plots.EARLY}
+    return {k: executor.submit(draw_figure, report, plots.FIGURES[k]) for k in plots.EARLY}
 
 
 def main() -> None:

@@ -219,7 +219,7 @@ def test_the_plot_worker_gets_the_spectra_early_as_the_report_has_them(tmp_path,
     assert early["command"] == "compare"
     assert [(r["label"], r["spectrum"]) for r in early["runs"]] == \
            [(r["label"], r["spectrum"]) for r in report["runs"]]
-    svg = figures.draw_figure(early, "spectrum", plots.fig_spectrum)[1]
+    svg = figures.draw_figure(early, plots.fig_spectrum)[1]
     assert svg == (out / "plots" / "spectrum.svg").read_bytes()
 
 

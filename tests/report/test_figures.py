@@ -60,7 +60,7 @@ def test_figures_drawn_beforehand_are_written_as_they_were_drawn(shared_report, 
     from concurrent.futures import Future
 
     plots_dir, pngs = written_plots
-    early = figures.draw_figure(_spectra_only(shared_report), "spectrum", plots.fig_spectrum)
+    early = figures.draw_figure(_spectra_only(shared_report), plots.fig_spectrum)
     # the early report has what the spectrum needs: the same bytes as from the whole report
     assert early[1] == (plots_dir / "spectrum.svg").read_bytes()
     future = Future()
