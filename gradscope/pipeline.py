@@ -274,7 +274,7 @@ def _analyze_group(cfgs: list[Config], progress, on_spectra=None) -> list[dict]:
 
     import jax
 
-    from .dynamics.compiled import compiled, is_quick
+    from .dynamics.compiled import compiled, is_compiled, is_quick
     from .dynamics.propagate import precompile, propagate
     from .io import schema
 
@@ -290,17 +290,19 @@ def _analyze_group(cfgs: list[Config], progress, on_spectra=None) -> list[dict]:
         return time.perf_counter() - t0
 
     # Host threads: the chunk program's tracing while the forward pass compiles (XLA leaves
-    # Python free), and W_hh's spectra (numpy's SVD and eigenvalues: 0.25 s for an LSTM at
-    # H=256, 6 s at H=1024) while JAX runs the products, instead of after them
+    # Python free; not where this process has compiled both already, which costs ≈1 ms at
+    # H=64), and W_hh's spectra (numpy's SVD and eigenvalues: 0.25 s for an LSTM at H=256,
+    # 6 s at H=1024) while JAX runs the products, instead of after them
+    quick = is_quick(R, B, T, S)
+    ahead = not is_compiled(_forward_jit(), (step,), params, g.s0, xs, quick=quick)
     pool = ThreadPoolExecutor(2, thread_name_prefix="gradscope-host")
     try:
-        chunks = pool.submit(compile_chunks)
+        chunks = pool.submit(compile_chunks) if ahead else None
         spectra = [pool.submit(schema.spectra, c, g.params_np[r]) for r, c in enumerate(cfgs)]
         if on_spectra is not None:
             pool.submit(lambda: on_spectra([s.result() for s in spectra]))
-        fwd, compile_s = compiled(_forward_jit(), (step,), params, g.s0, xs,
-                                  quick=is_quick(R, B, T, S))
-        compile_s += chunks.result()
+        fwd, compile_s = compiled(_forward_jit(), (step,), params, g.s0, xs, quick=quick)
+        compile_s += chunks.result() if ahead else 0.0
         t1 = time.perf_counter()
         states, aux, nonfinite = fwd(params, g.s0, xs)
         prop = propagate(step, params, states, xs, g.g_T, norm=cfg.norm, progress=progress)

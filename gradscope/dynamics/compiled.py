@@ -55,7 +55,7 @@ def compiled(jitted, static: tuple, *args, quick: bool = False):
     shapes and dtypes of `args`. Returns `(executable, compile_seconds)` (0 when cached).
     `quick`: the program's run is short next to its compile (see the module docstring)."""
     options = _options(quick)
-    key = (jitted, static, jax.config.jax_enable_x64, _signature(args), bool(options))
+    key = _key(jitted, static, args, options)
     if key in _CACHE:
         return _CACHE[key], 0.0
     t0 = time.perf_counter()
@@ -64,6 +64,15 @@ def compiled(jitted, static: tuple, *args, quick: bool = False):
         exe = _compile(jitted.lower(*static, *args), options)
     _CACHE[key] = exe
     return exe, time.perf_counter() - t0
+
+
+def is_compiled(jitted, static: tuple, *args, quick: bool = False) -> bool:
+    """Has this process compiled `compiled(jitted, static, *args, quick=quick)` already?"""
+    return _key(jitted, static, args, _options(quick)) in _CACHE
+
+
+def _key(jitted, static, args, options) -> tuple:
+    return jitted, static, jax.config.jax_enable_x64, _signature(args), bool(options)
 
 
 def _options(quick: bool) -> dict:

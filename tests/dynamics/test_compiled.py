@@ -97,7 +97,9 @@ def test_a_quick_program_computes_the_same_and_is_kept_apart(monkeypatch):
                                                                   compile_(lowered, options))[1])
     args = _args(9)
     plain, _ = mod.compiled(_program, (_step,), *args)
+    assert not mod.is_compiled(_program, (_step,), *args, quick=True)
     quick, _ = mod.compiled(_program, (_step,), *args, quick=True)
+    assert mod.is_compiled(_program, (_step,), *args, quick=True)
     assert quick is not plain and len(mod._CACHE) == 2
     assert seen == [{}, {"xla_cpu_use_fusion_emitters": False}]
     np.testing.assert_allclose(np.asarray(quick(*args)), np.asarray(plain(*args)), rtol=1e-6)
