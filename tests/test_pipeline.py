@@ -184,3 +184,52 @@ def test_the_chunk_program_compiled_ahead_is_the_one_the_products_use(monkeypatc
     assert len(compiles) == 2  # the forward pass and the chunk, once each
     assert [r["config"]["seed"] for r in runs] == [0, 1]
     assert runs[0]["timings"]["compile_s"] > 0
+
+
+def test_the_next_group_is_prepared_on_a_host_thread_with_the_same_results(monkeypatch):
+    import threading
+
+    from gradscope import pipeline
+    from gradscope.dynamics import compiled as mod
+
+    monkeypatch.setenv("GRADSCOPE_NO_CACHE", "1")
+    monkeypatch.setattr(mod, "_CACHE", {})
+    made_on = []
+    group = pipeline._group
+    monkeypatch.setattr(pipeline, "_group", lambda cfgs: (made_on.append(
+        (cfgs[0].arch, threading.current_thread().name)), group(cfgs))[1])
+    compiles = []
+    compile_ = mod._compile
+    monkeypatch.setattr(mod, "_compile", lambda lowered, options: (compiles.append(1),
+                                                                  compile_(lowered, options))[1])
+    first = [Config(arch="rnn", hidden=4, input_size=2, steps=9, scale=s) for s in (0.5, 2.0)]
+    second = [Config(arch="lstm", hidden=3, input_size=2, steps=9, x64=True, seed=s)
+              for s in (0, 1)]
+    runs = analyze_group(first, then=second) + analyze_group(second)
+    assert made_on[0] == ("rnn", "MainThread") and made_on[1][0] == "lstm"
+    assert made_on[1][1].startswith("gradscope-next") and len(made_on) == 2
+    assert len(compiles) == 4  # the forward pass and the chunk of each group, once each
+    assert runs[2]["timings"]["compile_s"] > 0  # spent ahead, still reported
+    # x64 made ahead (the thread sets it) agrees to 1e-12; float32 in a group of two is
+    # summed in another order than alone
+    for cfg, run in zip(first + second, runs, strict=True):
+        alone = analyze(cfg)
+        for key in ("log10_jacobian_norm", "log10_local_norm", "log10_loss_grad_norm"):
+            np.testing.assert_allclose(run["series"][key], alone["series"][key],
+                                       atol=1e-12 if cfg.x64 else 1e-5)
+
+
+def test_a_next_group_that_fails_fails_when_it_is_analysed(tmp_path):
+    from gradscope.errors import UsageError
+
+    bad = [Config(arch="rnn", hidden=4, input_size=2, steps=5,
+                  weights=str(tmp_path / "missing.npz"))]
+    good = [Config(arch="rnn", hidden=4, input_size=2, steps=5)]
+    assert len(analyze_group(good, then=bad)) == 1  # its error waits for its turn
+    with pytest.raises(UsageError, match="missing.npz"):
+        analyze_group(bad)
+    # a prepared group that is not the one analysed next is dropped
+    other = [Config(arch="gru", hidden=3, input_size=2, steps=5)]
+    analyze_group(good, then=other)
+    (run,) = analyze_group(good)
+    assert run["config"]["arch"] == "rnn"

@@ -107,12 +107,13 @@ def _run(command, configs, out, fmt, force, platform, tf32, no_plots, worker):
         groups.setdefault(shape_key(cfg), []).append(i)
     runs: list[dict] = [{}] * len(configs)
     early = _EarlyFigures(command, configs, worker) if worker is not None else None
+    order = [[configs[i] for i in members] for members in groups.values()]
     for g, members in enumerate(groups.values()):
-        cfgs = [configs[i] for i in members]
+        cfgs, then = order[g], order[g + 1] if g + 1 < len(order) else None
         label = cfgs[0].label() if len(cfgs) == 1 else f"{cfgs[0].arch} × {len(cfgs)} runs"
         on_spectra = None if early is None else early.callback(members)
         with progress_bar(f"[{g + 1}/{len(groups)}] {label}", fmt != "json") as update:
-            for i, run in zip(members, analyze_group(cfgs, progress=update,
+            for i, run in zip(members, analyze_group(cfgs, progress=update, then=then,
                                                      on_spectra=on_spectra), strict=True):
                 runs[i] = run
     report = build_report(command, runs, device=device_info())
