@@ -247,10 +247,15 @@ def _prepare_next(cfgs: list[Config]) -> None:
 
 
 def _take_prepared(cfgs: list[Config]) -> _Group:
-    """The group prepared ahead for `cfgs` (its error, if making it failed), else made here;
-    a group prepared for other configs is dropped."""
+    """The group prepared ahead for `cfgs`, else made here. Where preparing it failed it is
+    made again here, so that its error is raised in its turn, and a memory check that failed
+    only while the previous group held its arrays can pass. A group prepared for other
+    configs is dropped."""
     if _NEXT and _NEXT[0][0] == tuple(cfgs):
-        return _NEXT.pop()[1].result()
+        try:
+            return _NEXT.pop()[1].result()
+        except Exception:  # noqa: BLE001 - made again below, which raises its own error
+            pass
     _NEXT.clear()
     return _group(cfgs)
 

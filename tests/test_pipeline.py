@@ -228,8 +228,33 @@ def test_a_next_group_that_fails_fails_when_it_is_analysed(tmp_path):
     assert len(analyze_group(good, then=bad)) == 1  # its error waits for its turn
     with pytest.raises(UsageError, match="missing.npz"):
         analyze_group(bad)
-    # a prepared group that is not the one analysed next is dropped
+
+
+def test_a_next_group_refused_for_memory_while_another_ran_is_made_again(monkeypatch):
+    from gradscope import pipeline
+
+    good = [Config(arch="rnn", hidden=4, input_size=2, steps=5)]
+    nxt = [Config(arch="gru", hidden=3, input_size=2, steps=5)]
+    group, calls = pipeline._group, []
+
+    def refuse_once(cfgs):  # as check_memory would while the first group holds its arrays
+        calls.append(cfgs[0].arch)
+        if calls.count("gru") == 1:
+            raise pipeline.UsageError("needs about 9 GiB", "lower --batch")
+        return group(cfgs)
+
+    monkeypatch.setattr(pipeline, "_group", refuse_once)
+    analyze_group(good, then=nxt)
+    (run,) = analyze_group(nxt)
+    assert run["config"]["arch"] == "gru" and calls.count("gru") == 2
+
+
+def test_a_prepared_group_for_other_configs_is_dropped():
+    good = [Config(arch="rnn", hidden=4, input_size=2, steps=5)]
     other = [Config(arch="gru", hidden=3, input_size=2, steps=5)]
+    (want,) = analyze_group(good)
     analyze_group(good, then=other)
-    (run,) = analyze_group(good)
-    assert run["config"]["arch"] == "rnn"
+    (run,) = analyze_group(good)  # its own arrays, not the GRU's prepared for `other`
+    np.testing.assert_array_equal(run["series"]["log10_jacobian_norm"],
+                                  want["series"]["log10_jacobian_norm"])
+    assert run["state_size"] == 4
