@@ -230,11 +230,14 @@ def _prepare_next(cfgs: list[Config]) -> None:
     """Start making the arrays of the group `cfgs` and compiling its programs on a host
     thread: its tracing (Python) runs while XLA compiles the current group's programs, which
     leaves Python free (`compare` of rnn, lstm and gru at three scales, cold, without
-    figures: median 8.3 → 7.7 s). One group ahead at most."""
+    figures: median 8.3 → 7.7 s). One group ahead at most; not in a multi-host run, whose
+    processes place their arrays in step."""
+    import jax
+
+    if jax.process_count() > 1:
+        return
 
     def prepare() -> _Group:
-        import jax
-
         with jax.enable_x64(cfgs[0].x64):
             g = _group(cfgs)
             t0 = time.perf_counter()

@@ -307,12 +307,14 @@ def pending_groups(cells: list[Cell], done: set[str]) -> list[list[Cell]]:
     return [g for g in groups(cells) if any(c.id not in done for c in g)]
 
 
-def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset()) -> None:
+def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset(),
+              then: list[Cell] | None = None) -> None:
     """Run `cells` in one vmapped call and write the result of each cell not in `done`
-    (cell file, then index); a done cell's file is left exactly as it was."""
+    (cell file, then index); a done cell's file is left exactly as it was. `then`: the group
+    run next, whose analysis is prepared meanwhile (`pipeline.analyze_group`)."""
     from .io.store import atomic_write_text
 
-    runs = _train_group(cells) if cells[0].trains else _analyze(cells)
+    runs = _train_group(cells) if cells[0].trains else _analyze(cells, then)
     folder = Path(out_dir) / "cells"
     for cell, run in zip(cells, runs, strict=True):
         if cell.id in done:
@@ -326,10 +328,11 @@ def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset()) -
             os.fsync(f.fileno())
 
 
-def _analyze(cells: list[Cell]) -> list[dict]:
+def _analyze(cells: list[Cell], then: list[Cell] | None = None) -> list[dict]:
     from .pipeline import analyze_group
 
-    return analyze_group([c.config for c in cells])
+    ahead = None if not then or then[0].trains else [c.config for c in then]
+    return analyze_group([c.config for c in cells], then=ahead)
 
 
 def _train_group(cells: list[Cell]) -> list[dict]:

@@ -153,8 +153,9 @@ def _run(spec, out_dir: Path, mine, done, fmt: str) -> None:
     total, finished = sum(len(g) for g in todo), 0
     with progress_bar(f"sweep {Path(spec.path).name}", fmt != "json") as update:
         update(0, total)
-        for group in todo:
-            run_group(out_dir, group, frozenset(done))
+        for k, group in enumerate(todo):
+            run_group(out_dir, group, frozenset(done), then=todo[k + 1] if k + 1 < len(todo)
+                      else None)
             finished += len(group)
             update(finished, total)
 
