@@ -309,12 +309,11 @@ def jacobian_norms(cfgs: list[Config]) -> np.ndarray:
     blanked."""
     import jax
 
-    from .dynamics.compiled import compiled
     from .dynamics.propagate import propagate
 
     with jax.enable_x64(cfgs[0].x64):
         g = _group(cfgs)
-        fwd, _ = compiled(_forward_jit(), (g.step,), g.params, g.s0, g.xs)
+        fwd, _ = _compile_forward(g)
         states = fwd(g.params, g.s0, g.xs)[0]
         prop = propagate(g.step, g.params, states, g.xs, g.g_T, norm=cfgs[0].norm, local=False)
     return prop.jacobian_norm[: len(cfgs)]
