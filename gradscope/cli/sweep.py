@@ -137,12 +137,14 @@ def _run(spec, out_dir: Path, mine, done, fmt: str) -> None:
     import json
 
     from ..errors import UsageError
-    from ..io.store import atomic_write_text
+    from ..io.store import atomic_write_text, remove_stale_temporaries
     from ..sweep import pending_groups, run_group
     from ._common import progress_bar
 
     try:
         (out_dir / "cells").mkdir(parents=True, exist_ok=True)
+        for folder in (out_dir, out_dir / "cells"):  # what a killed run was writing
+            remove_stale_temporaries(folder)
         atomic_write_text(out_dir / "sweep.json", json.dumps({
             "file": spec.path, "command": spec.command, "grid": spec.grid, "fixed": spec.fixed,
             "cells": [c.id for c in spec.cells]}, indent=1) + "\n")

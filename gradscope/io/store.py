@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from .. import interrupt
@@ -29,12 +31,70 @@ def file_mode() -> int:
     return 0o666 & ~umask
 
 
+STALE_S = 3600.0  # a temporary this old is a dead writer's, whoever wrote it
+_OWNED = re.compile(r"\.(\d+)@([^@/]+)\.[^.]+$")  # .<name>.<pid>@<node>.<random>[.tmp]
+
+
+def _node() -> str:
+    """This machine and PID namespace: where a writer's pid means that process (containers
+    that share a host name have their own PID namespaces)."""
+    try:
+        ns = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        ns = "0"
+    return f"{os.uname().nodename.replace('@', '_')}-{ns}"
+
+
+def temp_prefix(name: str) -> str:
+    """The start of the name of a temporary for `name`: it records the writing process, so
+    that `remove_stale_temporaries` can tell a killed writer's leftover from a live one."""
+    return f".{name}.{os.getpid()}@{_node()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[str]:
+    """Remove what a writer killed mid-write (SIGKILL, power loss) left in `folder`: the
+    temporary files and plot folders of a process of this machine that no longer runs, and
+    any older than `STALE_S` (another machine's on a shared disk, or an older gradscope's).
+    A live writer's temporaries stay. Such leftovers are never read as results (their names
+    start with a dot), so this only tidies the folder.
+
+    **Returns:** the names removed.
+    """
+    removed, node, now = [], _node(), time.time()
+    for p in Path(folder).glob(".*"):
+        name = p.name
+        if not (name.endswith(".tmp") or name.startswith((".plots.", ".probe."))):
+            continue
+        owner = _OWNED.search(name[:-4] if name.endswith(".tmp") else name)
+        try:
+            stale = now - p.lstat().st_mtime > STALE_S
+            if not stale and owner is not None and owner.group(2) == node:
+                stale = not _alive(int(owner.group(1)))
+            if stale:
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+                removed.append(name)
+        except OSError:
+            continue  # gone already, or not ours to remove
+    return removed
+
+
 def atomic_write(path: Path, write) -> None:
     """`write(file)` into a temporary file in the same folder, fsync, then rename over
-    `path`; a failure leaves `path` as it was and no temporary file behind."""
+    `path`; a failure leaves `path` as it was and no temporary file behind (a kill can leave
+    one, which `remove_stale_temporaries` clears)."""
     interrupt.checkpoint()  # an interrupted command writes nothing more
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -92,8 +152,9 @@ def prepare_out_dir(out: str | None, command: str, *, force: bool = False) -> Pa
     check_out_dir(path, force=force)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".probe.", delete=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=temp_prefix("probe"), delete=True)
         probe.close()
+        remove_stale_temporaries(path)
     except OSError as e:
         raise UsageError(f"cannot write to output folder {path}: {e.strerror or e}",
                          "choose a writable --out folder") from e
@@ -135,7 +196,7 @@ def write_report_folder(out_dir: Path, report: dict, *, plots: bool = True,
 def _write_plots_atomically(out_dir: Path, report: dict, write_plots) -> list[str]:
     final = out_dir / "plots"
     final.mkdir(exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".plots.", dir=out_dir))
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix("plots"), dir=out_dir))
     try:
         pngs = write_plots(report, tmp)
         for f in sorted(tmp.iterdir()):
