@@ -328,9 +328,10 @@ def _compile_forward(g: _Group):
                     quick=is_quick(R, B, T, g.s0.shape[-1]))
 
 
-def _compile_chunks(g: _Group, cfg: Config) -> float:
-    """The group's chunk program, compiled for `propagate` before the states exist (any
-    thread: it sets the group's x64 itself); returns the seconds it took."""
+def _compile_chunks(g: _Group, cfg: Config, chain: bool = True, local: bool = True) -> float:
+    """The group's chunk programs (the chain's, the local norms'), compiled for `propagate`
+    before the states exist (any thread: it sets the group's x64 itself); returns the
+    seconds it took."""
     import jax
 
     from .dynamics.propagate import precompile
@@ -339,7 +340,7 @@ def _compile_chunks(g: _Group, cfg: Config) -> float:
     R, B, T, _ = g.xs.shape
     with jax.enable_x64(cfg.x64):
         precompile(g.step, g.params, (R, B, T + 1, g.s0.shape[-1]), g.xs.dtype, g.xs, g.g_T,
-                   norm=cfg.norm)
+                   norm=cfg.norm, chain=chain, local=local)
     return time.perf_counter() - t0
 
 
@@ -356,19 +357,20 @@ def _analyze_group(cfgs: list[Config], progress, on_spectra=None, then=None) -> 
     step, params, xs = g.step, g.params, g.xs
     R, B, T, _ = xs.shape
     quick = is_quick(R, B, T, g.s0.shape[-1])
-    # Host threads: the chunk program's tracing while the forward pass compiles (XLA leaves
-    # Python free; not where this process has compiled both already, which costs ≈1 ms at
+    # Host threads: the chunk programs' tracing while the forward pass compiles (XLA leaves
+    # Python free; not where this process has compiled them already, which costs ≈1 ms at
     # H=64), and W_hh's spectra (numpy's SVD and eigenvalues: 0.25 s for an LSTM at H=256,
     # 6 s at H=1024) while JAX runs the products, instead of after them
     ahead = not is_compiled(_forward_jit(), (step,), params, g.s0, xs, quick=quick)
-    pool = ThreadPoolExecutor(2, thread_name_prefix="gradscope-host")
-    try:
-        chunks = pool.submit(_compile_chunks, g, cfg) if ahead else None
+    pool = ThreadPoolExecutor(3, thread_name_prefix="gradscope-host")
+    try:  # the chain's and the local norms' programs each on a thread of its own
+        chunks = [pool.submit(_compile_chunks, g, cfg, *which)
+                  for which in ((True, False), (False, True))] if ahead else []
         spectra = [pool.submit(schema.spectra, c, g.params_np[r]) for r, c in enumerate(cfgs)]
         if on_spectra is not None:
             pool.submit(lambda: on_spectra([s.result() for s in spectra]))
         fwd, compile_s = _compile_forward(g)
-        compile_s += g.compile_s + (chunks.result() if ahead else 0.0)
+        compile_s += g.compile_s + max((c.result() for c in chunks), default=0.0)
         t1 = time.perf_counter()
         states, aux, nonfinite = fwd(params, g.s0, xs)
         prop = propagate(step, params, states, xs, g.g_T, norm=cfg.norm, progress=progress)

@@ -167,9 +167,9 @@ def test_a_group_of_different_shapes_is_refused():
 
 
 @pytest.mark.parametrize("x64", [False, True])
-def test_the_chunk_program_compiled_ahead_is_the_one_the_products_use(monkeypatch, x64):
-    # it is traced on a thread while the forward pass compiles; with other shapes or another
-    # x64 setting there, the products would compile it a second time
+def test_the_chunk_programs_compiled_ahead_are_the_ones_the_products_use(monkeypatch, x64):
+    # they are traced on threads while the forward pass compiles; with other shapes or another
+    # x64 setting there, the products would compile them a second time
     from gradscope.dynamics import compiled as mod
 
     monkeypatch.setenv("GRADSCOPE_NO_CACHE", "1")
@@ -181,7 +181,9 @@ def test_the_chunk_program_compiled_ahead_is_the_one_the_products_use(monkeypatc
     cfgs = [Config(arch="gru", hidden=4, input_size=2, steps=11, batch=2, x64=x64, seed=s)
             for s in (0, 1)]
     runs = analyze_group(cfgs)
-    assert len(compiles) == 2  # the forward pass and the chunk, once each
+    # the forward pass, the chain's chunk and the local norms' chunk, once each (the local
+    # norms run on a thread of their own, which must enter the group's x64 setting too)
+    assert len(compiles) == 3
     assert [r["config"]["seed"] for r in runs] == [0, 1]
     assert runs[0]["timings"]["compile_s"] > 0
 
@@ -208,7 +210,7 @@ def test_the_next_group_is_prepared_on_a_host_thread_with_the_same_results(monke
     runs = analyze_group(first, then=second) + analyze_group(second)
     assert made_on[0] == ("rnn", "MainThread") and made_on[1][0] == "lstm"
     assert made_on[1][1].startswith("gradscope-next") and len(made_on) == 2
-    assert len(compiles) == 4  # the forward pass and the chunk of each group, once each
+    assert len(compiles) == 6  # the forward pass and the two chunk programs of each group
     assert runs[2]["timings"]["compile_s"] > 0  # spent ahead, still reported
     # x64 made ahead (the thread sets it) agrees to 1e-12; float32 in a group of two is
     # summed in another order than alone
