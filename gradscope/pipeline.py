@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from functools import cache, partial
@@ -215,8 +216,10 @@ class _Group:
     compile_s: float = 0.0  # spent ahead, on a host thread (`_prepare_next`)
 
 
-# The group prepared ahead (`analyze_group(then=…)`): (its configs, a future of its _Group)
+# The group prepared ahead (`analyze_group(then=…)`): (its configs, a future of its _Group),
+# under its lock (threads that analyse at once only drop each other's lookahead)
 _NEXT: list = []
+_NEXT_LOCK = threading.Lock()
 
 
 @cache
@@ -246,7 +249,8 @@ def _prepare_next(cfgs: list[Config]) -> None:
         g.compile_s = time.perf_counter() - t0
         return g
 
-    _NEXT[:] = [(tuple(cfgs), _lookahead().submit(prepare))]
+    with _NEXT_LOCK:
+        _NEXT[:] = [(tuple(cfgs), _lookahead().submit(prepare))]
 
 
 def _take_prepared(cfgs: list[Config]) -> _Group:
@@ -254,12 +258,14 @@ def _take_prepared(cfgs: list[Config]) -> _Group:
     made again here, so that its error is raised in its turn, and a memory check that failed
     only while the previous group held its arrays can pass. A group prepared for other
     configs is dropped."""
-    if _NEXT and _NEXT[0][0] == tuple(cfgs):
+    with _NEXT_LOCK:
+        mine = _NEXT.pop()[1] if _NEXT and _NEXT[0][0] == tuple(cfgs) else None
+        _NEXT.clear()
+    if mine is not None:
         try:
-            return _NEXT.pop()[1].result()
+            return mine.result()
         except Exception:  # noqa: BLE001 - made again below, which raises its own error
             pass
-    _NEXT.clear()
     return _group(cfgs)
 
 

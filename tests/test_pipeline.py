@@ -260,3 +260,22 @@ def test_a_prepared_group_for_other_configs_is_dropped():
     np.testing.assert_array_equal(run["series"]["log10_jacobian_norm"],
                                   want["series"]["log10_jacobian_norm"])
     assert run["state_size"] == 4
+
+
+def test_threads_that_analyse_at_once_get_their_own_results():
+    # each thread prepares its next group ahead; they drop each other's lookahead (made again
+    # in their turn), never take the other's group or fail on it
+    from concurrent.futures import ThreadPoolExecutor
+
+    def chain(arch):
+        cfgs = [[Config(arch=arch, hidden=3 + k, input_size=2, steps=6)] for k in range(3)]
+        runs = [analyze_group(c, then=cfgs[k + 1] if k + 1 < 3 else None)[0]
+                for k, c in enumerate(cfgs)]
+        return [r["series"]["log10_jacobian_norm"] for r in runs], cfgs
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(chain, ["rnn", "gru"]))
+    for series, cfgs in results:
+        for got, (cfg,) in zip(series, cfgs, strict=True):
+            want = analyze(cfg)["series"]["log10_jacobian_norm"]
+            np.testing.assert_allclose(got, want, atol=1e-6)

@@ -9,7 +9,9 @@ rows of I to build J_t, at the cost of the product itself). It divides P by its 
 entry after every step and keeps the log10 of that factor apart, so ‖P_t‖ is a finite log10
 value far below 1e-38 (or above 1e38).
 Spectral norms come from matrix-vector products: ‖J_t‖ by Lanczos, batched over the steps of
-a chunk; ‖P_t‖ by a certified block that follows its top singular vectors (`norms.py`).
+a chunk, in a program of its own that a second host thread runs beside the chain's (on a CPU
+XLA runs the two side by side); ‖P_t‖ by a certified block that follows its top singular
+vectors (`norms.py`).
 
 The loss gradient `g_t = ∂L/∂s_t` is carried by vector-Jacobian products of the step
 (`jax.vjp`), independently of the Jacobians, with its own log-scale.
