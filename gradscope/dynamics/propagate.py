@@ -328,7 +328,8 @@ def propagate(step, params, states, xs, g_T, *, norm="spectral", local=True,
     real = np.arange(n * C) >= pad
     carry = _start(g_T)
     # the local norms on a second host thread (XLA runs the two programs side by side): a
-    # third less time for an analysis at H=64 T=100, 7-12 % at H=256 T=1000 on two cores
+    # sixth to a quarter less time for an analysis at H=64 T=100, 7-12 % at H=256 T=1000 on
+    # two cores
     local_norms, stop = _beside(_run_local, step, norm, params, s_prev, xs_p, real, sizes,
                                 jax.config.jax_enable_x64) if local else (None, None)
     try:
