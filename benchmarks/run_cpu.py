@@ -65,7 +65,8 @@ def gradscope_case(arch: str, H: int, T: int, batch: int, rounds: int):
     chain floor of the same sizes (times `batch`), timed in interleaved rounds. Returns
     `(cfg, run, {"whole", "P_only", "floor"} seconds, params, xs)`."""
     from gradscope.config import Config
-    from gradscope.pipeline import analyze, jacobian_norms, load_params, make_inputs
+    from gradscope.host_arrays import load_params, make_inputs
+    from gradscope.pipeline import analyze, jacobian_norms
 
     cfg = Config(arch=arch, hidden=H, steps=T, batch=batch)
     run = analyze(cfg)  # compiles

@@ -234,6 +234,7 @@ def test_a_next_group_that_fails_fails_when_it_is_analysed(tmp_path):
 
 def test_a_next_group_refused_for_memory_while_another_ran_is_made_again(monkeypatch):
     from gradscope import pipeline
+    from gradscope.errors import UsageError
 
     good = [Config(arch="rnn", hidden=4, input_size=2, steps=5)]
     nxt = [Config(arch="gru", hidden=3, input_size=2, steps=5)]
@@ -242,7 +243,7 @@ def test_a_next_group_refused_for_memory_while_another_ran_is_made_again(monkeyp
     def refuse_once(cfgs):  # as check_memory would while the first group holds its arrays
         calls.append(cfgs[0].arch)
         if calls.count("gru") == 1:
-            raise pipeline.UsageError("needs about 9 GiB", "lower --batch")
+            raise UsageError("needs about 9 GiB", "lower --batch")
         return group(cfgs)
 
     monkeypatch.setattr(pipeline, "_group", refuse_once)

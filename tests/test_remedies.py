@@ -8,7 +8,8 @@ import pytest
 
 from gradscope.config import Config, resolve
 from gradscope.errors import UsageError
-from gradscope.pipeline import analyze, make_masks
+from gradscope.host_arrays import make_masks
+from gradscope.pipeline import analyze
 
 P = 0.3
 

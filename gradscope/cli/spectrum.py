@@ -65,9 +65,9 @@ def spectrum(
     """
     from ..cells import direction_params
     from ..config import resolve
+    from ..host_arrays import load_params
     from ..io.schema import build_report, spectrum_record
     from ..io.store import prepare_out_dir, write_report_folder
-    from ..pipeline import load_params
     from ._common import check_format, emit
 
     check_format(format)

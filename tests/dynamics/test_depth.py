@@ -7,7 +7,8 @@ import pytest
 
 from gradscope.cells import init_params
 from gradscope.config import Config
-from gradscope.pipeline import analyze, make_inputs
+from gradscope.host_arrays import make_inputs
+from gradscope.pipeline import analyze
 
 from ..cells import numpy_cells as ref
 

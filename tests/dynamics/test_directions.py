@@ -71,7 +71,8 @@ def _states(cfg, params, xs):
 
     from gradscope.cells import direction_params
     from gradscope.dynamics.unroll import unroll
-    from gradscope.pipeline import step_for, step_inputs
+    from gradscope.host_arrays import step_inputs
+    from gradscope.pipeline import step_for
 
     with jax.enable_x64(True):
         x = step_inputs(cfg, params, xs[None], np.zeros((1, cfg.state_size)))[0]
@@ -101,7 +102,7 @@ def test_forward_direction_jacobian_matches_finite_differences(arch):
     # feed the top layer, so holding them fixed gives the network's own ∂s_T/∂s_t.
     cfg = dataclasses.replace(_cfg(arch, 2, T=10), inputs="gaussian")
     params = init_params(cfg)
-    from gradscope.pipeline import make_inputs
+    from gradscope.host_arrays import make_inputs
 
     xs = make_inputs(cfg)[0]
     run = analyze(cfg)
