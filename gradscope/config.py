@@ -208,7 +208,7 @@ def validate(cfg: Config) -> Config:
             f"--activation {cfg.activation} applies to the vanilla RNN only, not {cfg.arch}",
             "drop --activation or use --arch rnn",
         )
-    if not (cfg.inputs in ("gaussian", "zeros") or cfg.inputs.startswith("text:")
+    if not (cfg.inputs in ("gaussian", "zeros", "array") or cfg.inputs.startswith("text:")
             or cfg.inputs.endswith(".npy")):
         raise UsageError(f"unknown --inputs {cfg.inputs!r}",
                          "use gaussian, zeros, a .npy file or text:FILE")
@@ -224,7 +224,9 @@ def resolve(explicit: dict[str, Any], *, preset: str | None = None) -> Config:
 
     **Arguments:**
 
-    - `explicit`: option name -> value; `None` values mean "not given".
+    - `explicit`: option name -> value; `None` values mean "not given". `inputs` may be an
+      array (T, D) or (B, T, D) (recorded as `inputs="array"`; its values are the caller's to
+      pass on, e.g. `pipeline.analyze_group(..., inputs=...)`).
     - `preset`: name of an entry of `PRESETS`, or `None`.
 
     **Returns:** a validated `Config` whose sizes agree with any weights / inputs file.
@@ -249,7 +251,11 @@ def resolve(explicit: dict[str, Any], *, preset: str | None = None) -> Config:
         found = _weights.infer_sizes(_weights.read_state_dict(values["weights"]))
         _merge_found(values, given, found, source=values["weights"])
     inputs = values.get("inputs", "gaussian")
-    if isinstance(inputs, str) and (inputs.endswith(".npy") or inputs.startswith("text:")):
+    if inputs is not None and not isinstance(inputs, str):  # an array, from Python
+        found = _inputs.array_sizes(_inputs.check_array(inputs))
+        values["inputs"] = "array"
+        _merge_found(values, given, found, source="the inputs array")
+    elif inputs.endswith(".npy") or inputs.startswith("text:"):
         found = _inputs.infer_sizes(inputs)
         _merge_found(values, given, found, source=inputs)
     return validate(Config(**values))

@@ -31,6 +31,9 @@ def make_inputs(cfg: Config) -> np.ndarray:
         return np.random.default_rng([cfg.seed, 2]).standard_normal(shape)
     if cfg.inputs == "zeros":
         return np.zeros(shape)
+    if cfg.inputs == "array":
+        raise UsageError("inputs='array' comes with the array itself",
+                         "pass the array as inputs= to gradscope.analyze or compare")
     from .io import inputs
 
     xs = inputs.load_inputs(cfg.inputs, dtype=np.float64)

@@ -1,6 +1,6 @@
 """Settings every JAX-using command applies to its process before any computation: the
-platform, full-precision float32 products, the persistent compilation cache, and jaxlib's CPU
-LAPACK kernels without all of scipy.linalg."""
+platform, full-precision float32 products and the persistent compilation cache. The Python
+API applies the precision around its own work only (`matmul_precision`)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,11 @@ def configure_jax(platform: str | None = None, tf32: bool = False) -> None:
     - the persistent compilation cache (per user; GRADSCOPE_NO_CACHE=1 disables);
     - float32 matrix products at full precision, unless `tf32` (on GPUs JAX would otherwise
       use TF32, whose 10-bit mantissa compounds over a thousand products);
-    - `platform` (`cpu` or `gpu`), else whatever JAX finds;
-    - jaxlib's CPU LAPACK kernels, handed over without importing scipy.linalg (`_load_lapack`).
+    - `platform` (`cpu` or `gpu`), else whatever JAX finds.
     """
     import jax
 
-    jax.config.update("jax_default_matmul_precision", "tensorfloat32" if tf32 else "highest")
+    jax.config.update("jax_default_matmul_precision", precision_name(tf32))
     if platform is not None:
         if platform not in PLATFORMS:
             raise UsageError(f"unknown --platform {platform!r}", "use cpu or gpu")
@@ -37,42 +36,19 @@ def configure_jax(platform: str | None = None, tf32: bool = False) -> None:
                              "install JAX with CUDA (pip install 'gradscope[cuda]') or use "
                              "--platform cpu") from e
     _cache()
-    _load_lapack()
 
 
-def _load_lapack() -> None:
-    """Hand jaxlib its CPU LAPACK kernels without importing all of scipy.linalg.
+def precision_name(tf32: bool) -> str:
+    """JAX's name of the float32 matmul precision: full unless `tf32`."""
+    return "tensorfloat32" if tf32 else "highest"
 
-    jaxlib takes them from `scipy.linalg.cython_lapack` and `cython_blas` when it first
-    compiles a program for the CPU, and importing those runs `scipy.linalg`'s `__init__`:
-    0.13 s of a warm command's 1.3 s, for two extension modules that import in 10 ms. Here
-    they are imported under a bare stand-in for the package, jaxlib initialises from them
-    (once per process), and the stand-in and the two modules leave `sys.modules` again, so a
-    later `import scipy.linalg` gets the real package. If any of that fails, jaxlib imports
-    scipy.linalg itself as before.
-    """
-    import sys
-    import types
 
-    if "scipy.linalg" in sys.modules:
-        return
-    names = ("scipy.linalg", "scipy.linalg.cython_blas", "scipy.linalg.cython_lapack")
-    try:
-        import scipy
-        from jax._src.lax.linalg import initialize_lapack
+def matmul_precision(tf32: bool = False):
+    """A context in which JAX multiplies float32 matrices at full precision (or in TF32):
+    what the API wraps its computations in, leaving the caller's own JAX settings alone."""
+    import jax
 
-        stand_in = types.ModuleType("scipy.linalg")
-        stand_in.__path__ = [os.path.join(p, "linalg") for p in scipy.__path__]
-        sys.modules["scipy.linalg"] = stand_in
-        initialize_lapack()
-    except Exception:  # noqa: BLE001 - only a lost speed-up; jaxlib imports scipy itself
-        pass
-    finally:
-        for name in names:
-            sys.modules.pop(name, None)
-        scipy = sys.modules.get("scipy")
-        if scipy is not None and "linalg" in vars(scipy):
-            del scipy.linalg  # the stand-in, bound on import
+    return jax.default_matmul_precision(precision_name(tf32))
 
 
 def _cache() -> None:

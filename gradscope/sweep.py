@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import interrupt
 from .config import Config, resolve
 from .errors import UsageError
 
@@ -169,6 +170,13 @@ def load(path: str | os.PathLike, *, out: str | None = None) -> Sweep:
     return Sweep(path, command, out_dir, grid, fixed, cells)
 
 
+def folder_of(path: str | os.PathLike, out: str | None = None) -> Path:
+    """The sweep's folder: `out`, else the file's `[sweep] out`, else `runs/sweep-<name>`
+    (read without resolving the cells; the file was checked by `load` before)."""
+    head = _toml().loads(Path(path).read_text(encoding="utf-8")).get("sweep", {})
+    return Path(out or head.get("out") or f"runs/sweep-{Path(path).stem}")
+
+
 def resolve_train_cell(options: dict) -> Config:
     """A train cell: one architecture and one clip threshold; its config carries every
     training option (and `clip`) so that its id changes with any of them."""
@@ -252,13 +260,64 @@ def start_distributed(coordinator: str | None = None, num_processes: int | None 
     return jax.process_index(), jax.process_count()
 
 
-def wait_for_processes(timeout_s: float = 7 * 24 * 3600) -> None:
-    """Block until every process of the multi-host run has finished its cells."""
-    from jax._src import distributed  # the coordination service's barrier (no collectives)
+def wait_for_cells(out_dir: Path, cells: list[Cell], timeout_s: float = 7 * 24 * 3600,
+                   poll_s: float = 0.5) -> None:
+    """Block until every cell's file is in `out_dir` (a multi-host sweep's process 0 waits
+    so for the cells of the others, in the folder they share: the files are the truth)."""
+    import time
 
-    client = distributed.global_state.client
-    if client is not None:
-        client.wait_at_barrier("gradscope-sweep-done", int(timeout_s * 1000))
+    deadline = time.monotonic() + timeout_s
+    ids = {c.id for c in cells}
+    while not ids <= done_ids(out_dir):
+        if time.monotonic() > deadline:
+            from .errors import RunError
+
+            raise RunError(f"the other processes' cells did not appear in {out_dir}",
+                           "check that every process of the multi-host sweep runs")
+        interrupt.checkpoint()
+        time.sleep(poll_s)
+
+
+def prepare_folder(spec: Sweep, out_dir: Path) -> None:
+    """Create `out_dir/cells`, tidy what a killed run was writing, and record the sweep
+    (`sweep.json`: its file, grid and cell ids, which `gradscope report` reads)."""
+    from .io.store import atomic_write_text, remove_stale_temporaries
+
+    try:
+        (out_dir / "cells").mkdir(parents=True, exist_ok=True)
+        for folder in (out_dir, out_dir / "cells"):
+            remove_stale_temporaries(folder)
+        atomic_write_text(out_dir / "sweep.json", json.dumps({
+            "file": spec.path, "command": spec.command, "grid": spec.grid, "fixed": spec.fixed,
+            "cells": [c.id for c in spec.cells]}, indent=1) + "\n")
+    except OSError as e:
+        raise UsageError(f"cannot write to {out_dir}: {e.strerror or e}",
+                         "choose a writable --out folder") from e
+
+
+def run_cells(out_dir: Path, mine: list[Cell], done: set[str], progress=None) -> None:
+    """Run the groups of `mine` that hold a cell not in `done`, writing each cell's file;
+    `progress(cells_done, cells_total)` after each group."""
+    todo = pending_groups(mine, done)
+    total, finished = sum(len(g) for g in todo), 0
+    if progress is not None:
+        progress(0, total)
+    for group in todo:
+        run_group(out_dir, group, frozenset(done))
+        finished += len(group)
+        if progress is not None:
+            progress(finished, total)
+
+
+def final_report(spec: Sweep, out_dir: Path) -> tuple[dict, list[Cell]]:
+    """The report of every finished cell, and the cells still missing."""
+    from .io.schema import build_report, device_info
+
+    runs, missing = collect(out_dir, spec.cells)
+    report = build_report(spec.command, runs, device=device_info(),
+                          grid={"keys": list(spec.grid), "cells": len(spec.cells),
+                                "missing": len(missing)})
+    return report, missing
 
 
 def done_ids(out_dir: Path) -> set[str]:
@@ -307,14 +366,12 @@ def pending_groups(cells: list[Cell], done: set[str]) -> list[list[Cell]]:
     return [g for g in groups(cells) if any(c.id not in done for c in g)]
 
 
-def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset(),
-              then: list[Cell] | None = None) -> None:
+def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset()) -> None:
     """Run `cells` in one vmapped call and write the result of each cell not in `done`
-    (cell file, then index); a done cell's file is left exactly as it was. `then`: the group
-    run next, whose analysis is prepared meanwhile (`pipeline.analyze_group`)."""
+    (cell file, then index); a done cell's file is left exactly as it was."""
     from .io.store import atomic_write_text
 
-    runs = _train_group(cells) if cells[0].trains else _analyze(cells, then)
+    runs = _train_group(cells) if cells[0].trains else _analyze(cells)
     folder = Path(out_dir) / "cells"
     for cell, run in zip(cells, runs, strict=True):
         if cell.id in done:
@@ -328,11 +385,10 @@ def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset(),
             os.fsync(f.fileno())
 
 
-def _analyze(cells: list[Cell], then: list[Cell] | None = None) -> list[dict]:
+def _analyze(cells: list[Cell]) -> list[dict]:
     from .pipeline import analyze_group
 
-    ahead = None if not then or then[0].trains else [c.config for c in then]
-    return analyze_group([c.config for c in cells], then=ahead)
+    return analyze_group([c.config for c in cells])
 
 
 def _train_group(cells: list[Cell]) -> list[dict]:

@@ -2,9 +2,6 @@ import os
 import shutil
 import tempfile
 
-# Figures are drawn in-process (tests/report/test_plot_worker.py tests the worker).
-os.environ.setdefault("GRADSCOPE_PLOT_WORKER", "0")
-
 
 def pytest_configure(config):
     """Tests must not share or depend on the user's compilation cache, but they may share one

@@ -6,7 +6,9 @@ state of all layers, `x` one input vector. `aux` holds what the analysis needs b
 state: the candidate pre-activation `pre`, its derivative `deriv`, and the LSTM `forget` gate.
 """
 
+from ._cell import Cell, JacrevCell, StructuredCell, as_cell
 from ._init import init_params
-from ._stack import direction_params, make_step, split_layers
+from ._stack import cell_for, direction_params, make_cell, make_step, split_layers
 
-__all__ = ["direction_params", "init_params", "make_step", "split_layers"]
+__all__ = ["Cell", "JacrevCell", "StructuredCell", "as_cell", "cell_for", "direction_params",
+           "init_params", "make_cell", "make_step", "split_layers"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 import jax.numpy as jnp
 import numpy as np
 
 from ..config import Config
+from ._cell import Cell, StructuredCell
 from ._cells import gru_cho_layer, gru_layer, gru_post, lstm_layer, lstm_post, rnn_layer, rnn_post
 from ._structured import unitwise_coefficients, unitwise_jacobian, unitwise_products
 
@@ -75,10 +76,6 @@ def make_step(cfg: Config):
     (`context`, H per layer below the top); with `--dropout`, the recurrent `h` of every layer
     is multiplied by its `mask` (H per layer, already scaled by 1/(1-p)) before the step, so
     the mask is a constant of the Jacobian, as it is of the backward pass in training.
-
-    A one-layer step of a cell with a unit-wise part also has `step.jacobian(params, s, x)`:
-    its local Jacobian in the structured form of `_structured.py`, and
-    `step.products(params, s, x)`: the functions `v -> J v` and `w -> w J` from that form.
     """
     one = layer_fn(cfg)
     L, H, width, residual = cfg.layers, cfg.hidden, cfg.layer_state_size, cfg.residual
@@ -106,31 +103,55 @@ def make_step(cfg: Config):
         aux = {key: jnp.concatenate([a[key] for a in auxes]) for key in auxes[0]}
         return jnp.concatenate(new), aux
 
-    post = layer_post(cfg)
-    if L == 1 and post is not None:
-
-        def layer_input(params, s, x_full):
-            # the layer's params, its (masked) state and input, and the dropout mask
-            p, mask = layer_params(params, 0), x_full[D + C :]
-            if mask.shape[0]:
-                s = s.at[:H].multiply(mask)
-            return p, s, x_full[:D], mask
-
-        def jacobian(params, s, x_full):
-            # J_t as (cols, tail) (`_structured.py`); a dropout mask scales the h columns
-            p, s, x, mask = layer_input(params, s, x_full)
-            cols, tail = unitwise_jacobian(post, p, s, x)
-            return (cols * mask if mask.shape[0] else cols), tail
-
-        def products(params, s, x_full):
-            # (v -> J_t v, w -> w J_t) in O(G·H²) each, W_hh shared (`_structured.py`)
-            p, s, x, mask = layer_input(params, s, x_full)
-            matvec, rmatvec = unitwise_products(p["w_hh"], *unitwise_coefficients(post, p, s, x))
-            if not mask.shape[0]:
-                return matvec, rmatvec
-            return (lambda v: matvec(v.at[:H].multiply(mask)),
-                    lambda w: rmatvec(w).at[:H].multiply(mask))
-
-        step.jacobian = jacobian
-        step.products = products
     return step
+
+
+STEP_FIELDS = ("arch", "activation", "gru_variant", "layers", "hidden", "input_size",
+               "residual", "bidirectional")  # a dropout mask shows in the input width
+
+
+def cell_for(cfg: Config) -> Cell:
+    """The `Cell` of `cfg`'s network (`make_cell`), one object per cell shape, so that the
+    engine's compiled programs are reused across configurations that differ in values."""
+    return _cell_for(tuple((f, getattr(cfg, f)) for f in STEP_FIELDS))
+
+
+@cache
+def _cell_for(key: tuple) -> Cell:
+    return make_cell(Config(**dict(key)))
+
+
+def make_cell(cfg: Config) -> Cell:
+    """`make_step(cfg)` as a `Cell`: a one-layer LSTM or (PyTorch) GRU as a `StructuredCell`,
+    whose J_t is built from the unit-wise form of `_structured.py` (its `P @ J` costs
+    2·S²·H flops instead of the VJP's 2·S·G·H²); every other network as a VJP `Cell`
+    (for the vanilla RNN the VJP's product is already one S×S product)."""
+    step = make_step(cfg)
+    post = layer_post(cfg)
+    if cfg.layers != 1 or post is None or cfg.arch == "rnn":
+        return Cell(step, cfg.arch)
+    H, D, C = cfg.hidden, cfg.input_size, cfg.context_size
+
+    def layer_input(params, s, x_full):
+        # the layer's params, its (masked) state and input, and the dropout mask
+        p, mask = layer_params(params, 0), x_full[D + C :]
+        if mask.shape[0]:
+            s = s.at[:H].multiply(mask)
+        return p, s, x_full[:D], mask
+
+    def jacobian(params, s, x_full):
+        # J_t as (cols, tail) (`_structured.py`); a dropout mask scales the h columns
+        p, s, x, mask = layer_input(params, s, x_full)
+        cols, tail = unitwise_jacobian(post, p, s, x)
+        return (cols * mask if mask.shape[0] else cols), tail
+
+    def products(params, s, x_full):
+        # (v -> J_t v, w -> w J_t) in O(G·H²) each, W_hh shared (`_structured.py`)
+        p, s, x, mask = layer_input(params, s, x_full)
+        matvec, rmatvec = unitwise_products(p["w_hh"], *unitwise_coefficients(post, p, s, x))
+        if not mask.shape[0]:
+            return matvec, rmatvec
+        return (lambda v: matvec(v.at[:H].multiply(mask)),
+                lambda w: rmatvec(w).at[:H].multiply(mask))
+
+    return StructuredCell(step, cfg.arch, structured=jacobian, products=products)

@@ -6,7 +6,7 @@ import json
 import sys
 from contextlib import contextmanager
 
-from ..config import FORMATS, Config
+from ..config import FORMATS
 from ..errors import UsageError
 
 
@@ -63,88 +63,23 @@ def progress_bar(description: str, enabled: bool):
         yield update
 
 
-@contextmanager
-def figure_worker(no_plots: bool):
-    """A process that imports matplotlib while this one imports JAX and computes, for
-    `write_report_folder(plot_worker=...)` (`report/plot_worker.py`); None with --no-plots
-    or where a worker would not help (`plot_worker.start`). Enter it before JAX is imported."""
-    from ..report import plot_worker
-
-    worker = None if no_plots else plot_worker.start()
-    try:
-        yield worker
-    finally:
-        if worker is not None:
-            worker.close()
-
-
-def run_configs(command: str, configs: list[Config], *, out: str | None, fmt: str,
-                no_plots: bool, force: bool, platform: str | None = None,
-                tf32: bool = False) -> dict:
-    """Run each config through the pipeline, write the output folder, print the result."""
+def start(fmt: str, out: str | None, force: bool, platform: str | None = None,
+          tf32: bool = False) -> None:
+    """What a computing command does before any work: check `--format` and `--out` (a
+    refusal comes before JAX is imported), then set up JAX for the process."""
     check_format(fmt)
     from ..io.store import check_out_dir
-
-    check_out_dir(out, force=force)  # a refusal comes before JAX or the worker start
-    with figure_worker(no_plots) as worker:
-        report, out_dir = _run(command, configs, out, fmt, force, platform, tf32, no_plots,
-                               worker)
-    emit(report, fmt, str(out_dir))
-    return report
-
-
-def _run(command, configs, out, fmt, force, platform, tf32, no_plots, worker):
-    from ..io.schema import build_report, device_info
-    from ..io.store import prepare_out_dir, write_report_folder
-    from ..pipeline import analyze_group, shape_key
     from ..runtime import configure_jax
 
+    check_out_dir(out, force=force)
     configure_jax(platform, tf32)
-    out_dir = prepare_out_dir(out, command, force=force)
-    configs = [d for cfg in configs for d in cfg.directions()]
-    groups: dict[tuple, list[int]] = {}
-    for i, cfg in enumerate(configs):
-        groups.setdefault(shape_key(cfg), []).append(i)
-    runs: list[dict] = [{}] * len(configs)
-    early = _EarlyFigures(command, configs, worker) if worker is not None else None
-    order = [[configs[i] for i in members] for members in groups.values()]
-    for g, members in enumerate(groups.values()):
-        cfgs, then = order[g], order[g + 1] if g + 1 < len(order) else None
-        label = cfgs[0].label() if len(cfgs) == 1 else f"{cfgs[0].arch} × {len(cfgs)} runs"
-        on_spectra = None if early is None else early.callback(members)
-        with progress_bar(f"[{g + 1}/{len(groups)}] {label}", fmt != "json") as update:
-            for i, run in zip(members, analyze_group(cfgs, progress=update, then=then,
-                                                     on_spectra=on_spectra), strict=True):
-                runs[i] = run
-    report = build_report(command, runs, device=device_info())
-    write_report_folder(out_dir, report, plots=not no_plots, plot_worker=worker)
-    return report, out_dir
 
 
-class _EarlyFigures:
-    """Collects the runs' spectra as each group's are known; once every run's are, sends the
-    plot worker a report of them, from which it draws the figures that need nothing else
-    while the products run (`plot_worker.PlotWorker.send_early`)."""
-
-    def __init__(self, command: str, configs: list[Config], worker) -> None:
-        import threading
-
-        self.command, self.configs, self.worker = command, configs, worker
-        self.spectra: dict[int, dict] = {}
-        self.lock = threading.Lock()
-
-    def callback(self, members: list[int]):
-        def add(spectra: list[dict]) -> None:
-            with self.lock:
-                self.spectra.update(zip(members, spectra, strict=True))
-                if len(self.spectra) != len(self.configs):
-                    return
-            from ..io.schema import build_report, spectrum_record
-
-            runs = [spectrum_record(c, None, self.spectra[i]) for i, c in enumerate(self.configs)]
-            self.worker.send_early(build_report(self.command, runs))
-
-        return add
+def finish(report, *, out: str | None, fmt: str, no_plots: bool, force: bool,
+           table=None) -> None:
+    """Write the report's folder (`Report.write`) and print the result (`emit`)."""
+    out_dir = report.write(out, figures=not no_plots, force=force)
+    emit(report.to_dict(), fmt, str(out_dir), table=table)
 
 
 def emit(report: dict, fmt: str, out_dir: str, table=None) -> None:
@@ -156,9 +91,6 @@ def emit(report: dict, fmt: str, out_dir: str, table=None) -> None:
         from rich.console import Console
 
         from ..report import print_summary
-
-        if table is None and report.get("command") == "train":
-            from .train import summary_table as table
 
         if table is None:
             print_summary(report, Console(), out_dir)

@@ -50,16 +50,16 @@ def analyze(
     Computes every local Jacobian with jax.jacrev, the products P_t on a log scale, the
     W_hh spectrum, the seeds' bound and saturation, a summary, plots and a report.
     """
-    from ..config import resolve
-    from ._common import check_format, run_configs
+    from ..api import analyze as run
+    from ._common import finish, progress_bar, start
 
-    check_format(format)
+    start(format, out, force, platform, tf32)
     explicit = dict(arch=arch, hidden=hidden, input_size=input_size, steps=steps, layers=layers,
                     residual=residual or None, bidirectional=bidirectional or None,
                     dropout=dropout, dropout_mode=dropout_mode,
                     activation=activation, init=init, scale=scale, forget_bias=forget_bias,
                     gru_variant=gru_variant, inputs=inputs, h0=h0, batch=batch, seed=seed,
                     weights=weights, x64=x64 or None, norm=norm, lyapunov=lyapunov)
-    cfg = resolve(explicit, preset=preset)
-    run_configs("analyze", [cfg], out=out, fmt=format, no_plots=no_plots, force=force,
-                platform=platform, tf32=tf32)
+    with progress_bar("analyze", format != "json") as bar:
+        report = run(preset=preset, progress=bar, tf32=tf32, **explicit)
+    finish(report, out=out, fmt=format, no_plots=no_plots, force=force)

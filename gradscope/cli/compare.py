@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Annotated
 
 import typer
@@ -65,38 +64,19 @@ def compare(
     horizon, overlaid plots and one report. `--weights a.pt,b.pt --init pytorch` compares
     trained weights with the same architecture at init.
     """
-    from ..config import resolve
-    from ._common import check_format, run_configs, split_list
+    from ..api import compare as run
+    from ._common import finish, progress_bar, split_list, start
 
-    check_format(format)
-    files = split_list("--weights", weights) or []
-    variants = [{"dropout": p, "dropout_mode": m if p else None}
-                for p in split_list("--dropout", dropout, float) or [None]
-                for m in split_list("--dropout-mode", dropout_mode) or [None]]
-    variants = [v for i, v in enumerate(variants) if v not in variants[:i]]  # p = 0: one mode
+    start(format, out, force, platform, tf32)
+    lists = dict(arch=split_list("--arch", arch), init=split_list("--init", init),
+                 scale=split_list("--scale", scale, float),
+                 weights=split_list("--weights", weights),
+                 dropout=split_list("--dropout", dropout, float),
+                 dropout_mode=split_list("--dropout-mode", dropout_mode))
     shared = dict(hidden=hidden, input_size=input_size, steps=steps, layers=layers,
                   residual=residual or None, bidirectional=bidirectional or None,
-                  forget_bias=forget_bias, gru_variant=gru_variant, inputs=inputs, h0=h0,
-                  batch=batch, seed=seed, x64=x64 or None, norm=norm)
-    configs = []
-    for f, v in itertools.product(files, variants):
-        configs.append(resolve({**shared, **v, "arch": arch, "activation": activation,
-                                "weights": f}))
-    if files:
-        # the architecture and sizes of the (first) file, at the inits asked for beside it
-        first = configs[0]
-        shared.update(hidden=first.hidden, input_size=first.input_size, layers=first.layers,
-                      bidirectional=first.bidirectional or None)
-        archs = [first.arch] if init else []
-        default_scales = [1.0]
-    else:
-        archs = split_list("--arch", arch) or ["rnn", "lstm", "gru"]
-        default_scales = [0.5, 1.0, 1.5]
-    inits = split_list("--init", init) or [None]
-    scales = split_list("--scale", scale, float) or default_scales
-    for a, i, s, v in itertools.product(archs, inits, scales, variants):
-        act = activation if a == "rnn" else None
-        configs.append(resolve({**shared, **v, "arch": a, "init": i, "scale": s,
-                                "activation": act}))
-    run_configs("compare", configs, out=out, fmt=format, no_plots=no_plots, force=force,
-                platform=platform, tf32=tf32)
+                  activation=activation, forget_bias=forget_bias, gru_variant=gru_variant,
+                  inputs=inputs, h0=h0, batch=batch, seed=seed, x64=x64 or None, norm=norm)
+    with progress_bar("compare", format != "json") as bar:
+        report = run(**lists, **shared, progress=bar, tf32=tf32)
+    finish(report, out=out, fmt=format, no_plots=no_plots, force=force)

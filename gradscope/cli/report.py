@@ -92,8 +92,9 @@ def report(
     One folder and no --out: its report.md, report.html, series.csv and plots are written
     again from its report.json. Several folders: their runs go into one new report in --out.
     """
-    from ..io.store import prepare_out_dir, write_report_folder
-    from ._common import check_format, emit, figure_worker
+    from ..io.store import prepare_out_dir
+    from ..report.folder import write_report_folder
+    from ._common import check_format, emit
 
     check_format(format)
     reports = [_load(f) for f in folders]
@@ -102,6 +103,5 @@ def report(
     else:
         merged = _merge(reports, folders)
         out_dir = prepare_out_dir(out, "report", force=force)
-    with figure_worker(no_plots) as worker:  # draws the figures in parallel where it can
-        write_report_folder(out_dir, merged, plots=not no_plots, plot_worker=worker)
+    write_report_folder(out_dir, merged, plots=not no_plots)
     emit(merged, format, str(out_dir))

@@ -63,20 +63,15 @@ def spectrum(
 
     States the seeds' condition: σ_max(W_hh) below 1 makes a tanh RNN's gradients vanish.
     """
-    from ..cells import direction_params
-    from ..config import resolve
-    from ..host_arrays import load_params
-    from ..io.schema import build_report, spectrum_record
-    from ..io.store import prepare_out_dir, write_report_folder
-    from ._common import check_format, emit
+    from ..api import spectrum as run
+    from ._common import check_format, finish
 
     check_format(format)
-    cfg = resolve(dict(arch=arch, hidden=hidden, input_size=input_size, layers=layers,
-                       init=init, scale=scale, forget_bias=forget_bias, gru_variant=gru_variant,
-                       seed=seed, weights=weights, bidirectional=bidirectional or None))
-    out_dir = prepare_out_dir(out, "spectrum", force=force)
-    params = load_params(cfg)
-    runs = [spectrum_record(d, direction_params(d, params)) for d in cfg.directions()]
-    report = build_report("spectrum", runs)
-    write_report_folder(out_dir, report, plots=not no_plots)
-    emit(report, format, str(out_dir), table=lambda r: _tables(r["runs"]))
+    from ..io.store import check_out_dir
+
+    check_out_dir(out, force=force)
+    report = run(arch=arch, hidden=hidden, input_size=input_size, layers=layers, init=init,
+                 scale=scale, forget_bias=forget_bias, gru_variant=gru_variant, seed=seed,
+                 weights=weights, bidirectional=bidirectional or None)
+    finish(report, out=out, fmt=format, no_plots=no_plots, force=force,
+           table=lambda r: _tables(r["runs"]))

@@ -68,45 +68,60 @@ def sweep(
     When every cell is done, OUT holds one report with summary.csv and heat maps.
     """
     from ..errors import UsageError
-    from ..sweep import done_ids, load, parse_shard, shard_cells
-    from ._common import check_format
+    from ._common import check_format, emit, progress_bar
 
     check_format(format)
-    k, n = parse_shard(shard)
-    spec = load(file, out=out)
     multi = _distributed_options(coordinator, num_processes, process_id, distributed)
     if multi is not None and shard is not None:
         raise UsageError("--shard and a multi-host run cannot be combined",
                          "in a multi-host run each process takes every N-th cell by its id")
-    if multi is not None and not dry_run:
+    if dry_run:
+        _dry_run(file, shard, out)
+        return
+    processes = None
+    if multi is not None:
         from ..sweep import start_distributed
 
-        k, n = start_distributed(**multi)
-    out_dir = Path(spec.out)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir} is a file, not a folder", "choose a folder for the sweep")
-    if (out_dir / "report.json").exists() and not (out_dir / "sweep.json").exists():
-        raise UsageError(f"{out_dir} holds a finished report that is not a sweep's",
-                         "choose another --out (a sweep resumes only in its own folder)")
-    mine = shard_cells(spec.cells, k, n)
-    done = done_ids(out_dir) if out_dir.is_dir() else set()
-    todo = [c for c in mine if c.id not in done]
-    if dry_run:
-        from rich.console import Console
-
-        Console().print(_dry_run_table(spec, todo, done))
-        return
+        processes = start_distributed(**multi)
+    from ..api.sweeping import sweep as run
     from ..runtime import configure_jax
 
     configure_jax(platform, tf32)
-    _run(spec, out_dir, mine, done, format)
-    if n > 1 and multi is not None:
-        from ..sweep import wait_for_processes
+    with progress_bar(f"sweep {Path(file).name}", format != "json") as bar:
+        report = run(file, out=out, shard=shard, figures=not no_plots, progress=bar, tf32=tf32,
+                     processes=processes)
+    data = report.to_dict()
+    if processes is not None and processes[0] != 0:
+        return  # process 0 writes the report of every cell
+    out_dir = _out_of(file, out)
+    emit(data, format, str(out_dir))
+    missing = data["grid"]["missing"]
+    if missing:
+        import sys
 
-        wait_for_processes()
-        if k != 0:
-            return  # process 0 writes the report of every cell
-    _finish(spec, out_dir, format, no_plots)
+        sys.stderr.write(f"{missing} of {data['grid']['cells']} cells are not done yet (other "
+                         f"shards?); rerun, or `gradscope report {out_dir}` once they are\n")
+
+
+def _out_of(file: str, out: str | None) -> Path:
+    from ..sweep import folder_of
+
+    return folder_of(file, out)
+
+
+def _dry_run(file: str, shard: str | None, out: str | None) -> None:
+    from rich.console import Console
+
+    from ..api.sweeping import check_folder
+    from ..sweep import done_ids, load, parse_shard, shard_cells
+
+    k, n = parse_shard(shard)
+    spec = load(file, out=out)
+    out_dir = Path(spec.out)
+    check_folder(out_dir)
+    done = done_ids(out_dir) if out_dir.is_dir() else set()
+    todo = [c for c in shard_cells(spec.cells, k, n) if c.id not in done]
+    Console().print(_dry_run_table(spec, todo, done))
 
 
 def _distributed_options(coordinator, num_processes, process_id, auto) -> dict | None:
@@ -131,51 +146,3 @@ def _distributed_options(coordinator, num_processes, process_id, auto) -> dict |
                          "JAX_PROCESS_ID), or --distributed on a cluster JAX detects")
     return {"coordinator": coordinator, "num_processes": num_processes,
             "process_id": process_id}
-
-
-def _run(spec, out_dir: Path, mine, done, fmt: str) -> None:
-    import json
-
-    from ..errors import UsageError
-    from ..io.store import atomic_write_text, remove_stale_temporaries
-    from ..sweep import pending_groups, run_group
-    from ._common import progress_bar
-
-    try:
-        (out_dir / "cells").mkdir(parents=True, exist_ok=True)
-        for folder in (out_dir, out_dir / "cells"):  # what a killed run was writing
-            remove_stale_temporaries(folder)
-        atomic_write_text(out_dir / "sweep.json", json.dumps({
-            "file": spec.path, "command": spec.command, "grid": spec.grid, "fixed": spec.fixed,
-            "cells": [c.id for c in spec.cells]}, indent=1) + "\n")
-    except OSError as e:
-        raise UsageError(f"cannot write to {out_dir}: {e.strerror or e}",
-                         "choose a writable --out folder") from e
-    todo = pending_groups(mine, done)
-    total, finished = sum(len(g) for g in todo), 0
-    with progress_bar(f"sweep {Path(spec.path).name}", fmt != "json") as update:
-        update(0, total)
-        for k, group in enumerate(todo):
-            run_group(out_dir, group, frozenset(done), then=todo[k + 1] if k + 1 < len(todo)
-                      else None)
-            finished += len(group)
-            update(finished, total)
-
-
-def _finish(spec, out_dir: Path, fmt: str, no_plots: bool) -> None:
-    import sys
-
-    from ..io.schema import build_report, device_info
-    from ..io.store import write_report_folder
-    from ..sweep import collect
-    from ._common import emit
-
-    runs, missing = collect(out_dir, spec.cells)
-    report = build_report(spec.command, runs, device=device_info(),
-                          grid={"keys": list(spec.grid), "cells": len(spec.cells),
-                                "missing": len(missing)})
-    write_report_folder(out_dir, report, plots=not no_plots)
-    emit(report, fmt, str(out_dir))
-    if missing:
-        sys.stderr.write(f"{len(missing)} of {len(spec.cells)} cells are not done yet (other "
-                         f"shards?); rerun, or `gradscope report {out_dir}` once they are\n")

@@ -3,13 +3,11 @@ watch the gradient norms, the task error and the Jacobian profile as training go
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .. import interrupt
-from ..errors import GradscopeError, UsageError
+from ..errors import GradscopeError
 from . import options as o
 
 TRAIN = "Training"
@@ -55,28 +53,6 @@ class Interrupted(GradscopeError):
     """Ctrl-C during training, after the partial report was written (exit code 130)."""
 
     exit_code = 130
-
-
-def _check_save_path(path: str | None) -> None:
-    if path is None:
-        return
-    p = Path(path)
-    if p.suffix != ".safetensors":
-        raise UsageError(f"--save-weights {path} does not end in .safetensors",
-                         "name the file e.g. --save-weights model.safetensors")
-    if not p.parent.is_dir():
-        raise UsageError(f"--save-weights: folder {p.parent} does not exist",
-                         "create it first or choose another path")
-
-
-def weights_paths(path: str, labels: list[tuple[str, str]]) -> list[Path]:
-    """One file per run: `path` itself for a single run, else `<stem>-<arch>-clip<θ>` next
-    to it (`labels`: (arch, clip tag) per run)."""
-    p = Path(path)
-    if len(labels) == 1:
-        return [p]
-    return [p.with_name(f"{p.stem}-{arch}-clip{tag.replace(' ', '')}{p.suffix}")
-            for arch, tag in labels]
 
 
 def summary_table(report: dict):
@@ -139,94 +115,22 @@ def train(
     the task error on a held-out batch and, at checkpoints, log10 ‖∂s_T/∂s_t‖ and the
     spectral radius of W_hh. Ctrl-C writes the report of the iterations done so far.
     """
-    from ..train.setup import resolve_train
-    from ._common import check_format
+    from ..api.training import train as run
+    from ._common import emit, progress_bar, start
 
-    check_format(format)
-    cfgs, the_task, clips = resolve_train(dict(
-        task=task, text=text, arch=arch, clip=clip, clip_mode=clip_mode, optimizer=optimizer,
-        lr=lr, batch_size=batch_size, iters=iters, tbptt=tbptt,
-        checkpoint_every=checkpoint_every, hidden=hidden, steps=steps, layers=layers,
-        init=init, scale=scale, forget_bias=forget_bias, activation=activation, seed=seed))
-    _check_save_path(save_weights)
-    _run(cfgs, the_task, clips, out=out, fmt=format, no_plots=no_plots, force=force,
-         save_weights=save_weights, platform=platform, tf32=tf32)
-
-
-def _run(cfgs, task, clips, *, out, fmt, no_plots, force, save_weights, platform=None,
-         tf32=False) -> None:
-    from ..io.store import prepare_out_dir
-    from ..train.runner import TrainSettings, check_memory
-
-    extra = dict(cfgs[0].extra)
-    settings = TrainSettings(task, tuple(clips), extra["clip_mode"], extra["optimizer"],
-                             extra["lr"], extra["batch_size"], extra["iters"], extra["tbptt"],
-                             extra["checkpoint_every"])
-    for cfg in cfgs:
-        check_memory(cfg, settings)
-    out_dir = prepare_out_dir(out, "train", force=force)
-    from ._common import figure_worker
-
-    with figure_worker(no_plots) as worker:
-        _train(cfgs, settings, clips, out_dir, fmt, no_plots, save_weights, platform, tf32,
-               worker)
-
-
-def _train(cfgs, settings, clips, out_dir, fmt, no_plots, save_weights, platform, tf32,
-           worker) -> None:
-    from ..io.schema import build_report, device_info
-    from ..io.store import write_report_folder
-    from ..runtime import configure_jax
-    from ..train.runner import GroupTrainer
-    from ._common import emit, progress_bar
-
-    configure_jax(platform, tf32)
-    trainers = [GroupTrainer(c, settings) for c in cfgs]
-    interrupted = False
-    total = settings.iters * len(trainers)
-    try:
-        with progress_bar(f"training {len(trainers) * len(clips)} run(s)", fmt != "json") as bar:
-            for g, trainer in enumerate(trainers):
-                trainer.run(lambda done, g=g: bar(g * settings.iters + done, total))
-    except KeyboardInterrupt:
-        interrupt.handled()  # the report of the work done so far is still written
-        interrupted = True
-    runs = [r for t in trainers for r in t.records()]
-    files = _weights_files(save_weights, trainers, clips, settings.clip_mode)
-    for run, path in zip(runs, files, strict=False):
-        run["weights_file"] = str(path)
-    report = build_report("train", runs, device=device_info(), interrupted=interrupted)
-    if files:
-        _save(files, trainers, report)
-    write_report_folder(out_dir, report, plots=not no_plots, plot_worker=worker)
-    if interrupted:
-        done = sum(t.progress.done for t in trainers)
+    start(format, out, force, platform, tf32)
+    with progress_bar("training", format != "json") as bar:
+        report = run(task=task, text=text, arch=arch, clip=clip, clip_mode=clip_mode,
+                     optimizer=optimizer, lr=lr, batch_size=batch_size, iters=iters,
+                     tbptt=tbptt, checkpoint_every=checkpoint_every, save_weights=save_weights,
+                     hidden=hidden, steps=steps, layers=layers, init=init, scale=scale,
+                     forget_bias=forget_bias, activation=activation, seed=seed, progress=bar,
+                     tf32=tf32)
+    out_dir = report.write(out, figures=not no_plots, force=force)
+    data = report.to_dict()
+    if data.get("interrupted"):
+        per_arch = {r["config"]["arch"]: r["summary"]["iterations"] for r in data["runs"]}
+        done, total = sum(per_arch.values()), iters * len(per_arch)
         raise Interrupted("interrupted", f"the report in {out_dir} holds the {done} of {total} "
                                          "iterations done; rerun with --force to redo them")
-    emit(report, fmt, str(out_dir), table=summary_table)
-
-
-def _weights_files(path: str | None, trainers, clips, mode: str) -> list[Path]:
-    from ..train.runner import clip_tag
-
-    if path is None:
-        return []
-    return weights_paths(path, [(t.cfg.arch, clip_tag(c, mode)) for t in trainers for c in clips])
-
-
-def _save(paths: list[Path], trainers, report: dict) -> None:
-    """Each run's weights with PyTorch names; its label, config (and the charlm vocabulary)
-    in the safetensors metadata."""
-    import json
-
-    from ..io.weights import write_safetensors
-
-    files, runs = iter(paths), iter(report["runs"])
-    for t in trainers:
-        for r in range(len(t.settings.clips)):
-            run = next(runs)
-            meta = {"gradscope": report["version"], "label": run["label"],
-                    "config": json.dumps(run["config"])}
-            if t.settings.task.name == "charlm":
-                meta["vocab"] = json.dumps("".join(t.settings.task.vocab))
-            write_safetensors(next(files), t.weights(r), metadata=meta)
+    emit(data, format, str(out_dir), table=summary_table)

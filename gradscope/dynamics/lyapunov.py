@@ -12,7 +12,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from .jacobian import state_step
+from ..cells import as_cell
 
 
 def _qr_positive(Z):
@@ -26,18 +26,19 @@ def _qr_positive(Z):
 def lyapunov_exponents(step, k: int, params, states, xs):
     """The `k` largest Lyapunov exponents of one sequence.
 
-    **Arguments:** `states` (T+1, S) from `unroll`, `xs` (T, D).
+    **Arguments:** `step` a `Cell` or a step function; `states` (T+1, S) from `unroll`,
+    `xs` (T, D).
 
     **Returns:** shape (k,), natural log per step, in decreasing order.
     """
-    f = state_step(step)
+    cell = as_cell(step)
     S = states.shape[1]
     Q0 = jnp.eye(S, k, dtype=states.dtype)
 
     def body(carry, inp):
         Q, total = carry
         s, x = inp
-        jvp = jax.linearize(lambda s_: f(params, s_, x), s)[1]
+        jvp = cell.jacobian_products(params, s, x)[0]
         Q, r = _qr_positive(jax.vmap(jvp, in_axes=1, out_axes=1)(Q))
         return (Q, total + jnp.log(r)), None
 

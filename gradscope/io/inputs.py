@@ -87,9 +87,25 @@ def infer_sizes(spec: str) -> dict[str, Any]:
         text = _text(spec)
         return {"steps": len(text), "input_size": len(set(text)), "batch": 1}
     arr = _npy(spec)
-    if arr.ndim == 2:
-        return {"steps": int(arr.shape[0]), "input_size": int(arr.shape[1]), "batch": 1}
-    return {"batch": int(arr.shape[0]), "steps": int(arr.shape[1]), "input_size": int(arr.shape[2])}
+    return array_sizes(arr if arr.ndim == 3 else arr[None])
+
+
+def check_array(xs, name: str = "inputs") -> np.ndarray:
+    """An inputs array given in Python, checked as a file's would be: shape (T, D) or
+    (B, T, D), numeric and finite. **Returns:** a float64 copy of shape (B, T, D)."""
+    arr = np.asarray(xs)
+    if arr.ndim not in (2, 3) or 0 in arr.shape or arr.dtype.kind not in "fiu":
+        raise UsageError(f"{name} have shape {arr.shape} and dtype {arr.dtype}", SHAPES_HINT)
+    arr = np.array(arr, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise UsageError(f"{name} hold NaN or inf", "clean the array before analysing it")
+    return arr if arr.ndim == 3 else arr[None]
+
+
+def array_sizes(arr: np.ndarray) -> dict[str, Any]:
+    """`{"batch": B, "steps": T, "input_size": D}` of a (B, T, D) array."""
+    return {"batch": int(arr.shape[0]), "steps": int(arr.shape[1]),
+            "input_size": int(arr.shape[2])}
 
 
 def load_inputs(spec: str, dtype: Any = np.float32) -> np.ndarray:

@@ -158,6 +158,27 @@ def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
     return json_safe(run)
 
 
+def step_run_record(label: str, config: dict, *, prop, nonfinite, timings,
+                    lyapunov=None) -> dict:
+    """One run of `analyze_step` (a step of the caller's own): the series that need no
+    W_hh, the summary and the Lyapunov exponents; `spectrum` is null."""
+    per_seq = {k: None for k in SERIES_KEYS}
+    per_seq.update(log10_jacobian_norm=prop.jacobian_norm.copy(),
+                   log10_local_norm=prop.local_norm.copy(),
+                   log10_loss_grad_norm=prop.loss_grad_norm.copy())
+    _mask_after_nonfinite(per_seq, nonfinite)
+    series, series_std = _aggregate(Config(batch=config["batch"]), per_seq)
+    run = {"label": label, "config": config, "state_size": config["state_size"],
+           "series": series, "spectrum": None,
+           "summary": {**fit.summarize(series["log10_jacobian_norm"], nonfinite),
+                       "theory_log10_gain_per_step": None},
+           "lyapunov": None if lyapunov is None else np.mean(lyapunov, axis=0),
+           "timings": timings}
+    if series_std is not None:
+        run["series_std"] = series_std
+    return json_safe(run)
+
+
 def spectrum_record(cfg: Config, params: dict | None, spectrum: dict | None = None) -> dict:
     """A run of the `spectrum` command: the W_hh spectra only (no dynamics, so no series and
     an empty summary). `spectrum`: `spectra(cfg, params)` when the caller has it already."""

@@ -6,7 +6,6 @@ A folder is finished when it holds `report.json`, which is written last.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import re
 import shutil
@@ -159,51 +158,3 @@ def prepare_out_dir(out: str | None, command: str, *, force: bool = False) -> Pa
         raise UsageError(f"cannot write to output folder {path}: {e.strerror or e}",
                          "choose a writable --out folder") from e
     return path
-
-
-def write_report_folder(out_dir: Path, report: dict, *, plots: bool = True,
-                        plot_worker=None) -> list[str]:
-    """Write series.csv, plots/, report.md, report.html and, last, report.json. The figures
-    are drawn by `plot_worker` (`report/plot_worker.py`) when one is given and works.
-
-    **Returns:** the figure paths relative to `out_dir`.
-    """
-    from ..report import renderers
-
-    render_series_csv, write_plots, render_markdown, render_html = renderers(report)
-    out_dir = Path(out_dir)
-    atomic_write_text(out_dir / "series.csv", render_series_csv(report))
-    if report.get("command") != "cliff":  # one row per run (a sweep's cell)
-        from ..report.summary_csv import render_summary_csv
-
-        atomic_write_text(out_dir / "summary.csv", render_summary_csv(report))
-    rel: list[str] = []
-    if plots:
-        if plot_worker is not None:
-            fallback = write_plots
-
-            def write_plots(report, plots_dir):
-                pngs = plot_worker.write_plots(report, plots_dir)
-                return fallback(report, plots_dir) if pngs is None else pngs
-
-        rel = _write_plots_atomically(out_dir, report, write_plots)
-    atomic_write_text(out_dir / "report.md", render_markdown(report, rel))
-    atomic_write_text(out_dir / "report.html", render_html(report, out_dir / "plots"))
-    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=1, allow_nan=False) + "\n")
-    return rel
-
-
-def _write_plots_atomically(out_dir: Path, report: dict, write_plots) -> list[str]:
-    final = out_dir / "plots"
-    final.mkdir(exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix("plots"), dir=out_dir))
-    try:
-        pngs = write_plots(report, tmp)
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, final / f.name)
-    except OSError as e:
-        raise RunError(f"cannot write plots to {final}: {e.strerror or e}",
-                       "check free disk space and permissions of the output folder") from e
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return [f"plots/{Path(p).name}" for p in pngs]

@@ -12,7 +12,7 @@ __all__ = ["print_summary", "render_html", "render_markdown", "render_series_csv
 
 # Commands whose reports have their own layout (SPEC: `train` runs carry other series). Each
 # names a module of this package defining `render_series_csv(report)`,
-# `write_plots(report, plots_dir, *, executor=None)`, `render_markdown(report, plot_files)` and
+# `write_plots(report, plots_dir)`, `render_markdown(report, plot_files)` and
 # `render_html(report, plots_dir)` with the signatures of the generic ones.
 OWN_LAYOUT = {"train": "train", "cliff": "cliff"}
 

@@ -387,9 +387,9 @@ FIGURES = {"cliff_surface": fig_surface, "cliff_grad_norm": fig_grad_norm,
            "cliff_profile": fig_profile, "cliff_loss": fig_loss, "cliff_3d": fig_3d}
 
 
-def write_plots(report: dict, plots_dir: Path, *, executor=None) -> list[Path]:
+def write_plots(report: dict, plots_dir: Path) -> list[Path]:
     """Each figure as `<name>.png` (150 dpi) and `<name>.svg`; returns the PNG paths."""
-    return write_figures(report, plots_dir, FIGURES, executor=executor)
+    return write_figures(report, plots_dir, FIGURES)
 
 
 # --------------------------------------------------------------------------- documents

@@ -1,7 +1,6 @@
 """What every kind of report's figures share: a new figure, the runs' colours, series as
-arrays, log-axis labels, and writing figures as PNG and SVG, in this process or in a pool of
-processes (the plot worker's). Figures are made without pyplot; matplotlib is imported only
-when one is drawn."""
+arrays, log-axis labels, and writing figures as PNG and SVG. Figures are made without
+pyplot; matplotlib is imported only when one is drawn."""
 
 from __future__ import annotations
 
@@ -63,35 +62,14 @@ def power_of_ten(value: float, _pos=None) -> str:
     return "10" + str(e).translate(_SUPERSCRIPTS)
 
 
-# What drawing a figure costs, relative to `saturation` (PNG and SVG; measured on the default
-# analysis and on the nine runs of `make run`; others count 1). A pool is handed the dearest
-# first, so that no process is left drawing `spectrum` while the others are done.
-DRAW_COST = {"spectrum": 2.2, "heatmaps": 1.5, "jacobian_norm": 1.3, "local_norm": 1.15,
-             "saturation": 1.0, "gain_vs_scale": 0.8}
-
-
-def write_figures(report: dict, plots_dir: Path, figures: dict, *,
-                  executor=None, drawn: dict | None = None) -> list[Path]:
+def write_figures(report: dict, plots_dir: Path, figures: dict) -> list[Path]:
     """Write every figure that applies as `<name>.png` (150 dpi) and `<name>.svg` into
     `plots_dir` (created if missing); return the PNG paths in the order of `figures`
-    (name -> function of the report, returning a Figure or None). With an `executor`
-    (`concurrent.futures`), the figures are drawn by its processes, one task per figure,
-    the dearest first (DRAW_COST). `drawn`: figures drawn beforehand, name -> what
-    `draw_figure` returned or a future of it; they are written, not drawn again."""
+    (name -> function of the report, returning a Figure or None)."""
     plots_dir = Path(plots_dir)
     plots_dir.mkdir(parents=True, exist_ok=True)
-    drawn = {k: v for k, v in (drawn or {}).items() if k in figures}
-    names = [k for k in figures if k not in drawn]
-    if executor is not None:
-        names.sort(key=lambda name: -DRAW_COST.get(name, 1.0))  # stable: ties keep their order
-    n = len(names)
-    jobs = ([report] * n, [plots_dir] * n, names, [figures[k] for k in names])
-    done = dict(zip(names, map(write_figure, *jobs) if executor is None
-                    else executor.map(write_figure, *jobs), strict=True))
-    for name, images in drawn.items():
-        images = images.result() if hasattr(images, "result") else images
-        done[name] = _write_images(plots_dir, name, images)
-    return [p for k in figures if (p := done[k]) is not None]
+    written = (write_figure(report, plots_dir, name, make) for name, make in figures.items())
+    return [p for p in written if p is not None]
 
 
 def draw_figure(report: dict, make) -> tuple[bytes, bytes] | None:

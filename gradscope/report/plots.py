@@ -351,13 +351,7 @@ FIGURES = {"jacobian_norm": fig_jacobian_norm, "local_norm": fig_local_norm,
            "heatmaps": fig_heatmaps, "dlfs2": fig_dlfs2}
 
 
-# Figures drawn from the runs' labels and W_hh spectra alone, so that a report of the runs'
-# `spectrum_record`s draws them as the whole report does: the plot worker draws them from
-# such a report while the products are still running (`plot_worker.py`).
-EARLY = ("spectrum",)
-
-
-def write_plots(report: dict, plots_dir: Path, *, executor=None, drawn=None) -> list[Path]:
+def write_plots(report: dict, plots_dir: Path) -> list[Path]:
     """Every figure of FIGURES that applies as `<name>.png` (150 dpi) and `<name>.svg`; returns
-    the PNG paths (`figures.write_figures`; `drawn`: figures drawn beforehand)."""
-    return write_figures(report, plots_dir, FIGURES, executor=executor, drawn=drawn)
+    the PNG paths."""
+    return write_figures(report, plots_dir, FIGURES)

@@ -246,9 +246,9 @@ FIGURES = {"loss": fig_loss, "grad_norm": fig_grad_norm, "task_error": fig_task_
            "jacobian": fig_jacobian}
 
 
-def write_plots(report: dict, plots_dir: Path, *, executor=None) -> list[Path]:
+def write_plots(report: dict, plots_dir: Path) -> list[Path]:
     """Each figure as `<name>.png` (150 dpi) and `<name>.svg`; returns the PNG paths."""
-    return write_figures(report, plots_dir, FIGURES, executor=executor)
+    return write_figures(report, plots_dir, FIGURES)
 
 
 # --------------------------------------------------------------------------- series.csv

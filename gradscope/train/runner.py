@@ -93,8 +93,7 @@ class GroupTrainer:
         import jax
         import jax.numpy as jnp
 
-        from ..cells import init_params
-        from ..pipeline import step_for
+        from ..cells import cell_for, init_params
         from .loop import CHUNK_MAX, EVAL_BATCH, JACOBIAN_BATCH, LoopSpec, init_head
 
         self.cfg, self.settings = cfg, settings
@@ -102,7 +101,7 @@ class GroupTrainer:
         check_memory(cfg, settings)
         task = settings.task
         L = task.length
-        self.step = step_for(cfg)
+        self.step = cell_for(cfg)
         self.spec = LoopSpec(settings.optimizer, settings.clip_mode,
                              min(settings.tbptt or L, L), task.regression, cfg.layers,
                              cfg.hidden, cfg.layer_state_size)

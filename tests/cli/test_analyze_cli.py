@@ -212,36 +212,6 @@ def test_compare_runs_every_combination_in_one_report(tmp_path):
     assert {k for k in a if a[k] != b[k]} == {"scale"}
 
 
-def test_the_plot_worker_gets_the_spectra_early_as_the_report_has_them(tmp_path, capsys,
-                                                                       monkeypatch):
-    from gradscope.report import figures, plot_worker, plots
-
-    class Recording:  # a worker that records what it is sent and draws nothing
-        early: list = []
-
-        def send_early(self, report):
-            self.early.append(json.loads(json.dumps(report)))  # as the pipe carries it
-
-        def write_plots(self, report, plots_dir):
-            return None  # the command then draws the figures itself
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(plot_worker, "start", Recording)
-    out = tmp_path / "cmp"
-    code, _, err = run_main(capsys, "compare", "-a", "rnn,lstm", "-s", "0.5,2", "-H", "5",
-                            "-T", "6", "--format", "none", "-o", str(out))
-    assert code == 0, err
-    report = json.loads((out / "report.json").read_text())
-    (early,) = Recording.early  # once, when both groups' spectra were known
-    assert early["command"] == "compare"
-    assert [(r["label"], r["spectrum"]) for r in early["runs"]] == \
-           [(r["label"], r["spectrum"]) for r in report["runs"]]
-    svg = figures.draw_figure(early, plots.fig_spectrum)[1]
-    assert svg == (out / "plots" / "spectrum.svg").read_bytes()
-
-
 def test_compare_rejects_a_non_numeric_scale(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run_main(capsys, "compare", "--scale", "0.5,abc")

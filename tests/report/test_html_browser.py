@@ -11,7 +11,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from gradscope.io.store import write_report_folder
+from gradscope.report.folder import write_report_folder
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from gradscope.io.store import write_report_folder
+from gradscope.report.folder import write_report_folder
 from gradscope.report import renderers
 from gradscope.report import train as tr
 

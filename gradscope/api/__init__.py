@@ -1,0 +1,7 @@
+"""The public Python API: every command of the CLI as a function that returns a `Report`,
+and `analyze_step` for a step function of your own."""
+
+from .analysis import analyze, compare, run_configs, spectrum
+from .step import analyze_step
+
+__all__ = ["analyze", "analyze_step", "compare", "run_configs", "spectrum"]

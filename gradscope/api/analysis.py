@@ -1,0 +1,163 @@
+"""`analyze`, `compare` and `spectrum`: configurations through the pipeline into a `Report`.
+
+The keywords are the CLI's options in snake_case (SPEC.md, "Commands"); `None` means "not
+given", so a preset or a weights file can fill it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..config import Config, resolve
+from ..errors import UsageError
+from ..result import Report
+from .session import Progress, session
+
+Many = Any  # a value or a sequence of values (a comma string from the CLI is split there)
+
+
+def analyze(config: Config | None = None, /, *, preset: str | None = None,
+            progress: Progress | None = None, platform: str | None = None, tf32: bool = False,
+            **options: Any) -> Report:
+    """Analyse one configuration: how ‖∂s_T/∂s_t‖ shrinks or grows going back in time.
+
+    **Arguments:**
+
+    - `config`: a `Config`, or None to resolve one from `options`.
+    - `preset`: fill the options of a named experiment (`"dlfs2"`).
+    - `progress`: optional callable `(steps_done, steps_total)`.
+    - `platform`: `"cpu"` or `"gpu"` (default: JAX's default device); `tf32`: let GPUs
+      multiply float32 matrices in TF32.
+    - `**options`: `arch`, `hidden`, `input_size`, `steps`, `layers`, `activation`, `init`,
+      `scale`, `forget_bias`, `gru_variant`, `inputs` (`"gaussian"`, `"zeros"`, a `.npy`
+      path, `"text:FILE"` or an array (T, D) / (B, T, D)), `h0`, `batch`, `seed`, `weights`
+      (a state_dict file), `x64`, `norm`, `lyapunov`, `residual`, `bidirectional`,
+      `dropout`, `dropout_mode`.
+
+    **Returns:** a `Report` with one run (two for a bidirectional network, one per
+    direction).
+    """
+    if config is not None and (options or preset):
+        raise UsageError("pass a Config or options, not both",
+                         "e.g. gradscope.analyze(arch='lstm') or gradscope.analyze(cfg)")
+    arrays = [_inputs_array(options)]
+    cfg = config if config is not None else resolve(options, preset=preset)
+    return run_configs("analyze", [cfg], arrays, progress=progress, platform=platform,
+                       tf32=tf32)
+
+
+def compare(*, arch: Many = None, init: Many = None, scale: Many = None, weights: Many = None,
+            dropout: Many = None, dropout_mode: Many = None, progress: Progress | None = None,
+            platform: str | None = None, tf32: bool = False, **options: Any) -> Report:
+    """Several architectures, inits, scales, weights files and dropout settings side by side,
+    on the same inputs and seed: one run per combination (the cartesian product of the
+    lists); runs that differ only in their weights go through one vmapped call.
+
+    **Arguments:**
+
+    - `arch`, `init`, `scale`, `dropout`, `dropout_mode`: a value or a list of values
+      (defaults: `["rnn", "lstm", "gru"]`, the default init, `[0.5, 1, 1.5]`).
+    - `weights`: a state_dict file or a list of them, one run each; with `init`, the same
+      architecture at those inits runs beside them (scale 1 unless given).
+    - `**options`: any other option of `analyze`, one value each.
+
+    **Returns:** a `Report` with one run per combination.
+    """
+    files = _listed(weights) or []
+    variants = [{"dropout": p, "dropout_mode": m if p else None}
+                for p in _listed(dropout) or [None] for m in _listed(dropout_mode) or [None]]
+    variants = [v for i, v in enumerate(variants) if v not in variants[:i]]  # p = 0: one mode
+    arrays = _inputs_array(options)
+    activation = options.pop("activation", None)
+    configs = [resolve({**options, **v, "arch": arch, "activation": activation, "weights": f})
+               for f, v in itertools.product(files, variants)]
+    if files:
+        # the architecture and sizes of the (first) file, at the inits asked for beside it
+        first = configs[0]
+        options.update(hidden=first.hidden, input_size=first.input_size, layers=first.layers,
+                       bidirectional=first.bidirectional or None)
+        archs, default_scales = ([first.arch] if init is not None else []), [1.0]
+    else:
+        archs, default_scales = _listed(arch) or ["rnn", "lstm", "gru"], [0.5, 1.0, 1.5]
+    for a, i, s, v in itertools.product(archs, _listed(init) or [None],
+                                        _listed(scale) or default_scales, variants):
+        act = activation if a == "rnn" else None
+        configs.append(resolve({**options, **v, "arch": a, "init": i, "scale": s,
+                                "activation": act}))
+    return run_configs("compare", configs, [arrays] * len(configs), progress=progress,
+                       platform=platform, tf32=tf32)
+
+
+def spectrum(config: Config | None = None, /, **options: Any) -> Report:
+    """Singular values and eigenvalues of W_hh (per gate block and layer), from an init or
+    `weights=`; no dynamics. `**options`: those of `analyze` that shape the weights
+    (`arch`, `hidden`, `input_size`, `layers`, `init`, `scale`, `forget_bias`,
+    `gru_variant`, `seed`, `weights`, `bidirectional`)."""
+    from ..cells import direction_params
+    from ..host_arrays import load_params
+    from ..io.schema import build_report, spectrum_record
+
+    cfg = config if config is not None else resolve(options)
+    params = load_params(cfg)
+    runs = [spectrum_record(d, direction_params(d, params)) for d in cfg.directions()]
+    return Report(build_report("spectrum", runs))
+
+
+def run_configs(command: str, configs: list[Config], arrays: list | None = None, *,
+                progress: Progress | None = None, platform: str | None = None,
+                tf32: bool = False) -> Report:
+    """Every config (both directions of a bidirectional one) through the pipeline, grouped
+    by `shape_key` (one vmapped call per group), into one report of `command`.
+
+    **Arguments:** `arrays`: per config, its inputs array or None."""
+    from ..io.schema import build_report, device_info
+    from ..pipeline import analyze_group, shape_key
+
+    arrays = arrays or [None] * len(configs)
+    pairs = [(d, a) for c, a in zip(configs, arrays, strict=True) for d in c.directions()]
+    groups: dict[tuple, list[int]] = {}
+    for i, (cfg, _) in enumerate(pairs):
+        groups.setdefault(shape_key(cfg), []).append(i)
+    total = sum(pairs[m[0]][0].steps for m in groups.values())
+    runs: list[dict] = [{}] * len(pairs)
+    with session(platform, tf32):
+        done = 0
+        for members in groups.values():
+            cfgs = [pairs[i][0] for i in members]
+            update = None if progress is None else _shifted(progress, done, total)
+            out = analyze_group(cfgs, progress=update, inputs=[pairs[i][1] for i in members])
+            for i, run in zip(members, out, strict=True):
+                runs[i] = run
+            done += cfgs[0].steps
+            if progress is not None:
+                progress(done, total)
+        device = device_info()
+    return Report(build_report(command, runs, device=device))
+
+
+def _shifted(progress: Callable[[int, int], None], offset: int, total: int):
+    return lambda done, _total: progress(offset + done, total)
+
+
+def _listed(value: Many) -> list | None:
+    """None, one value, or a sequence of them, as a list (None: not given)."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        return [value]
+    return list(value)
+
+
+def _inputs_array(options: dict) -> np.ndarray | None:
+    """The inputs array among `options`, checked (`options["inputs"]` stays the array, which
+    `resolve` records as `"array"`); None where inputs are named by a string."""
+    value = options.get("inputs")
+    if value is None or isinstance(value, str):
+        return None
+    from ..io.inputs import check_array
+
+    return check_array(value)

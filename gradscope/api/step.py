@@ -1,0 +1,188 @@
+"""`analyze_step`: any JAX step function through the same streamed, log-scaled engine.
+
+The step is `step(params, s, x) -> s_next`, for a state `s` that is a vector or any pytree
+of arrays (flattened with `jax.flatten_util.ravel_pytree`). The engine pulls the rows of
+P_t through the step's VJP (`cells.Cell`), so memory stays at a few S×S matrices whatever
+T is. Params may be any pytree (an Equinox module, a Flax variable dict, a dict of
+arrays); their array leaves are the values, everything else is part of the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import RunError, UsageError
+from ..result import Report
+from .session import Progress, session
+
+HINT = "the step must be a JAX function step(params, s, x) -> s_next, with s_next shaped like s"
+
+
+def analyze_step(step: Callable, params: Any, xs, s0, *, x64: bool = False,
+                 norm: str = "spectral", lyapunov: int | None = None, label: str | None = None,
+                 progress: Progress | None = None, platform: str | None = None,
+                 tf32: bool = False) -> Report:
+    """Analyse your own cell: log10 ‖∂s_T/∂s_t‖, ‖J_t‖, the loss gradient's norm, the
+    summary and (with `lyapunov=K`) the K largest Lyapunov exponents.
+
+    **Arguments:**
+
+    - `step`: `step(params, s, x) -> s_next`, a pure JAX function.
+    - `params`: its parameters, any pytree.
+    - `xs`: inputs (T, D) or (B, T, D).
+    - `s0`: the initial state: a vector (S,), a batch of them (B, S), or a pytree of arrays
+      (one state, shared by every sequence).
+    - `x64`: float64 everywhere; `norm`: `"spectral"` or `"frobenius"`.
+    - `lyapunov`: also the K largest Lyapunov exponents (natural log per step).
+    - `label`: the run's name in the report (default: the step's name).
+    - `progress`: optional callable `(steps_done, steps_total)`; `platform`, `tf32`: as in
+      `gradscope.analyze`.
+
+    **Returns:** a `Report` with one run (the W_hh-specific series are null).
+
+    **Raises:** `GradscopeError` naming the step when it is not a JAX function of the right
+    shapes, when its arguments hold NaN or inf, or when its first step turns finite
+    arguments into NaN or inf.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ..config import NORMS
+    from ..io.schema import build_report, device_info
+
+    name = label or getattr(step, "__name__", None) or type(step).__name__
+    if norm not in NORMS:
+        raise UsageError(f"unknown norm {norm!r}", f"use one of: {', '.join(NORMS)}")
+    with jax.enable_x64(x64), session(platform, tf32):
+        dtype = jnp.float64 if x64 else jnp.float32
+        x, s_flat, unravel, batched = _arrays(name, xs, s0, dtype)
+        B, T, _ = x.shape
+        S = s_flat.shape[-1]
+        if lyapunov is not None and not 0 < lyapunov <= S:
+            raise UsageError(f"lyapunov={lyapunov} is not in 1..{S} (the state size)",
+                             f"ask for at most {S} exponents")
+        values, cell = _as_cell(step, params, unravel, name, dtype)
+        _check_step(cell, values, s_flat[0], x[0, 0], name)
+        s_all = s_flat if batched else jnp.broadcast_to(s_flat, (B, S))
+        run = _run(cell, values, s_all, x, norm, lyapunov, progress)
+        device = device_info()
+    config = {"step": name, "state_size": S, "steps": T, "batch": B,
+              "input_size": int(x.shape[-1]), "x64": x64, "norm": norm,
+              "lyapunov": lyapunov or 0}
+    return Report(build_report("analyze_step", [_record(name, config, run)], device=device))
+
+
+def _arrays(name: str, xs, s0, dtype):
+    """`(xs (B, T, D), s0 (B, S) or (1, S), unravel, batched)` on the device, checked."""
+    import jax
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    x = np.asarray(xs)
+    if x.ndim not in (2, 3) or 0 in x.shape or x.dtype.kind not in "fiu":
+        raise UsageError(f"analyze_step({name}): xs has shape {x.shape} and dtype {x.dtype}",
+                         "pass xs of shape (T, D) or (B, T, D)")
+    x = x if x.ndim == 3 else x[None]
+    _finite(name, "xs", x)
+    leaves = jax.tree.leaves(s0)
+    if not leaves:
+        raise UsageError(f"analyze_step({name}): s0 is empty", "pass the initial state")
+    batched = not isinstance(s0, (dict, list, tuple)) and np.ndim(s0) == 2
+    if batched:
+        s = np.asarray(s0)
+        if s.shape[0] != x.shape[0]:
+            raise UsageError(f"analyze_step({name}): s0 has {s.shape[0]} states for "
+                             f"{x.shape[0]} sequences", "pass s0 of shape (S,) or (B, S)")
+        _finite(name, "s0", s)
+        flat, unravel_one = ravel_pytree(jnp.asarray(s[0], dtype))
+        return (jnp.asarray(x, dtype), jnp.asarray(s, dtype), unravel_one, True)
+    for leaf in leaves:
+        _finite(name, "s0", np.asarray(leaf))
+    flat, unravel = ravel_pytree(jax.tree.map(lambda a: jnp.asarray(a, dtype), s0))
+    return jnp.asarray(x, dtype), flat[None], unravel, False
+
+
+def _finite(name: str, what: str, a: np.ndarray) -> None:
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise UsageError(f"analyze_step({name}): {what} holds NaN or inf",
+                         f"pass finite {what}")
+
+
+def _as_cell(step, params, unravel, name: str, dtype):
+    """`(values, cell)`: params' float array leaves as `dtype` (the values the engine
+    vmaps over) and a `Cell` whose step puts them back into params and works on the flat
+    state."""
+    import jax
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    from ..cells import Cell
+
+    leaves, tree = jax.tree.flatten(params)
+    dynamic = [hasattr(a, "shape") and hasattr(a, "dtype") for a in leaves]
+    values = [jnp.asarray(a, dtype) if np.dtype(a.dtype).kind == "f" else jnp.asarray(a)
+              for a, d in zip(leaves, dynamic, strict=True) if d]
+    static = [None if d else a for a, d in zip(leaves, dynamic, strict=True)]
+
+    def flat_step(vals, s, x):
+        it = iter(vals)
+        p = jax.tree.unflatten(tree, [next(it) if d else a for a, d in zip(static, dynamic,
+                                                                            strict=True)])
+        out = step(p, unravel(s), x)
+        return ravel_pytree(out)[0].astype(s.dtype), {}
+
+    return values, Cell(flat_step, name)
+
+
+def _check_step(cell, values, s, x, name: str) -> None:
+    """One step, traced and run: a step that is not JAX, or whose output is not shaped like
+    its state, or that turns finite arguments into NaN, fails here with its name."""
+    import jax
+
+    try:
+        out = jax.eval_shape(cell.next_state, values, s, x)
+    except Exception as e:  # noqa: BLE001 - whatever the user's code raises, named
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise UsageError(f"analyze_step({name}): the step failed under JAX tracing: "
+                         f"{type(e).__name__}: {first}", HINT) from e
+    if out.shape != s.shape:
+        raise UsageError(f"analyze_step({name}): the step returned {out.shape[0]} numbers "
+                         f"for a state of {s.shape[0]}", HINT)
+    if not np.isfinite(np.asarray(jax.jit(cell.next_state)(values, s, x))).all():
+        raise RunError(f"analyze_step({name}): the first step turned finite params, state "
+                       "and input into NaN or inf", "check the step's arithmetic and params")
+
+
+def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dict:
+    import time
+
+    import jax
+    import jax.numpy as jnp
+
+    from ..dynamics.compiled import compiled
+    from ..dynamics.lyapunov import lyapunov_exponents
+    from ..dynamics.propagate import propagate
+    from ..pipeline import _forward
+
+    params = jax.tree.map(lambda a: a[None], values)  # one run
+    s0, xs = s0[None], xs[None]
+    fwd, compile_s = compiled(_forward, (cell,), params, s0, xs)
+    t0 = time.perf_counter()
+    states, _, nonfinite = fwd(params, s0, xs)
+    prop = propagate(cell, params, states, xs, jnp.ones_like(s0), norm=norm, progress=progress)
+    lyap = None
+    if lyapunov:
+        lyap = np.asarray(jax.vmap(lambda st, x: lyapunov_exponents(
+            cell, lyapunov, values, st, x))(states[0], xs[0]))
+    run_s = time.perf_counter() - t0 - prop.compile_s
+    return {"prop": prop.run(0), "nonfinite": np.asarray(nonfinite[0]), "lyapunov": lyap,
+            "timings": {"compile_s": compile_s + prop.compile_s, "run_s": run_s}}
+
+
+def _record(name: str, config: dict, run: dict) -> dict:
+    from ..io.schema import step_run_record
+
+    return step_run_record(name, config, **run)
