@@ -55,16 +55,19 @@ def analyze_step(step: Callable, params: Any, xs, s0, *, x64: bool = False,
 
     name = label or getattr(step, "__name__", None) or type(step).__name__
     if norm not in NORMS:
-        raise UsageError(f"unknown norm {norm!r}", f"use one of: {', '.join(NORMS)}")
+        raise UsageError(f"analyze_step({name}): unknown norm {norm!r}",
+                         f"use one of: {', '.join(NORMS)}")
     with jax.enable_x64(x64), session(platform, tf32):
         dtype = jnp.float64 if x64 else jnp.float32
         x, s_flat, unravel, batched = _arrays(name, xs, s0, dtype)
         B, T, _ = x.shape
         S = s_flat.shape[-1]
         if lyapunov is not None and not 0 < lyapunov <= S:
-            raise UsageError(f"lyapunov={lyapunov} is not in 1..{S} (the state size)",
+            raise UsageError(f"analyze_step({name}): lyapunov={lyapunov} is not in 1..{S} "
+                             "(the state size)",
                              f"ask for at most {S} exponents")
-        values, cell = _as_cell(step, params, unravel, name, dtype)
+        values, cell, call = _as_cell(step, params, unravel, name, dtype)
+        _check_structure(call, values, unravel(s_flat[0]), x[0, 0], name)
         _check_step(cell, values, s_flat[0], x[0, 0], name)
         s_all = s_flat if batched else jnp.broadcast_to(s_flat, (B, S))
         run = _run(cell, values, s_all, x, norm, lyapunov, progress)
@@ -112,9 +115,9 @@ def _finite(name: str, what: str, a: np.ndarray) -> None:
 
 
 def _as_cell(step, params, unravel, name: str, dtype):
-    """`(values, cell)`: params' float array leaves as `dtype` (the values the engine
-    vmaps over) and a `Cell` whose step puts them back into params and works on the flat
-    state."""
+    """`(values, cell, call)`: params' float array leaves as `dtype` (the values the engine
+    vmaps over), a `Cell` whose step puts them back into params and works on the flat
+    state, and `call(values, s, x)`, the step itself on the state as a pytree."""
     import jax
     import jax.numpy as jnp
     from jax.flatten_util import ravel_pytree
@@ -127,14 +130,34 @@ def _as_cell(step, params, unravel, name: str, dtype):
               for a, d in zip(leaves, dynamic, strict=True) if d]
     static = [None if d else a for a, d in zip(leaves, dynamic, strict=True)]
 
-    def flat_step(vals, s, x):
+    def call(vals, s, x):
         it = iter(vals)
         p = jax.tree.unflatten(tree, [next(it) if d else a for a, d in zip(static, dynamic,
                                                                             strict=True)])
-        out = step(p, unravel(s), x)
-        return ravel_pytree(out)[0].astype(s.dtype), {}
+        return step(p, s, x)
 
-    return values, Cell(flat_step, name)
+    def flat_step(vals, s, x):
+        return ravel_pytree(call(vals, unravel(s), x))[0].astype(s.dtype), {}
+
+    return values, Cell(flat_step, name), call
+
+
+def _check_structure(call, values, s, x, name: str) -> None:
+    """The step's output has the state's leaves, in order, with their shapes: a flat count
+    alone would let a step that returns (S, 1) for (S,), or swaps two leaves of different
+    sizes, through. (A step that fails to trace is left to `_check_step`, which names it.)"""
+    import jax
+
+    try:
+        out = jax.eval_shape(call, values, s, x)
+    except Exception:  # noqa: BLE001 - reported by _check_step
+        return
+    got = [tuple(a.shape) for a in jax.tree.leaves(out)]
+    want = [tuple(a.shape) for a in jax.tree.leaves(s)]
+    if got != want and sum(map(np.prod, got)) == sum(map(np.prod, want)):
+        shapes = ", ".join(map(str, got)) or "nothing"
+        raise UsageError(f"analyze_step({name}): the step returned arrays of shapes {shapes} "
+                         f"for a state of {', '.join(map(str, want))}", HINT)
 
 
 def _check_step(cell, values, s, x, name: str) -> None:
@@ -151,6 +174,16 @@ def _check_step(cell, values, s, x, name: str) -> None:
     if out.shape != s.shape:
         raise UsageError(f"analyze_step({name}): the step returned {out.shape[0]} numbers "
                          f"for a state of {s.shape[0]}", HINT)
+    try:  # the engine takes J v by jax.linearize and w J by jax.vjp. Run, not only traced:
+        # a custom_vjp step fails only when its linearized program is evaluated.
+        jax.block_until_ready(jax.jit(lambda v, s_, x_: [
+            f(s_) for f in cell.jacobian_products(v, s_, x_)])(values, s, x))
+    except Exception as e:  # noqa: BLE001 - e.g. a while_loop (no VJP), a custom_vjp (no JVP)
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise UsageError(f"analyze_step({name}): the step cannot be differentiated by "
+                         f"jax.linearize and jax.vjp: {type(e).__name__}: {first}",
+                         "use differentiable JAX code (lax.scan or a static fori_loop for "
+                         "loops; custom_jvp rather than custom_vjp)") from e
     if not np.isfinite(np.asarray(jax.jit(cell.next_state)(values, s, x))).all():
         raise RunError(f"analyze_step({name}): the first step turned finite params, state "
                        "and input into NaN or inf", "check the step's arithmetic and params")
@@ -162,6 +195,7 @@ def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dic
     import jax
     import jax.numpy as jnp
 
+    from ..cells import Cell
     from ..dynamics.compiled import compiled
     from ..dynamics.lyapunov import lyapunov_exponents
     from ..dynamics.propagate import propagate
@@ -175,11 +209,25 @@ def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dic
     prop = propagate(cell, params, states, xs, jnp.ones_like(s0), norm=norm, progress=progress)
     lyap = None
     if lyapunov:
+        # The QR method starts from the first K coordinate vectors. A step of one's own is
+        # often diagonal (minGRU, LRU, S4D, Mamba: J_t = diag(a_t)), and there those vectors
+        # stay put, so the method would return the exponents of units 1..K, not the K
+        # largest. In coordinates turned by a fixed random orthogonal O (s' = O s,
+        # J' = O J Oᵀ: the same exponents) the start is generic.
+        O = jnp.asarray(_rotation(states.shape[-1]), states.dtype)
+        turned = Cell(lambda p, s, x: (p[1] @ cell.next_state(p[0], p[1].T @ s, x), {}),
+                      cell.name)
         lyap = np.asarray(jax.vmap(lambda st, x: lyapunov_exponents(
-            cell, lyapunov, values, st, x))(states[0], xs[0]))
+            turned, lyapunov, (values, O), st @ O.T, x))(states[0], xs[0]))
     run_s = time.perf_counter() - t0 - prop.compile_s
     return {"prop": prop.run(0), "nonfinite": np.asarray(nonfinite[0]), "lyapunov": lyap,
             "timings": {"compile_s": compile_s + prop.compile_s, "run_s": run_s}}
+
+
+def _rotation(S: int) -> np.ndarray:
+    """A fixed random orthogonal S×S matrix (seeded: the same report every run)."""
+    q, r = np.linalg.qr(np.random.default_rng(0).standard_normal((S, S)))
+    return q * np.sign(np.diagonal(r))
 
 
 def _record(name: str, config: dict, run: dict) -> dict:
