@@ -14,12 +14,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from gradscope.cli.app import one_blas_thread  # noqa: E402 - before numpy's import
-
-one_blas_thread()  # numpy's BLAS as the `gradscope` command runs it (one thread)
-
-import numpy as np  # noqa: E402
 
 os.environ.setdefault("GRADSCOPE_NO_CACHE", "1")
 

@@ -41,17 +41,27 @@ def _leftovers(folder):
     return sorted(p.name for p in folder.rglob(".*")) if folder.exists() else []
 
 
+def _start(args, cache):
+    """`gradscope *args` in a process with an empty compilation cache of its own, returned
+    once its first program is compiled (the cache's first file): its work has begun, and the
+    sizes of these tests keep it busy for seconds after that."""
+    env = {**os.environ, "GRADSCOPE_CACHE_DIR": str(cache)}
+    env.pop("GRADSCOPE_NO_CACHE", None)
+    p = subprocess.Popen([sys.executable, "-m", "gradscope", *args], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while p.poll() is None and time.time() < deadline and not (
+            cache.is_dir() and any(cache.iterdir())):
+        time.sleep(0.05)
+    return p
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_an_interrupted_analyze_leaves_no_report_and_reruns(tmp_path, sig):
     out = tmp_path / "run"
-    args = [sys.executable, "-m", "gradscope", "analyze", "-a", "lstm", "-H", "48", "-T",
-            "4000", "--format", "none", "-o", str(out)]
-    env = {**os.environ, "GRADSCOPE_NO_CACHE": "1"}
-    p = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not out.exists() and time.time() < deadline:  # the folder appears before the work
-        time.sleep(0.1)
-    time.sleep(2.0)
+    args = ["analyze", "-a", "lstm", "-H", "48", "-T", "4000", "--format", "none", "-o",
+            str(out)]
+    p = _start(args, tmp_path / "cache")
     assert p.poll() is None, "the run ended before it could be interrupted"
     p.send_signal(sig)
     _, err = p.communicate(timeout=60)
@@ -115,22 +125,13 @@ def test_float32_agrees_with_x64_over_random_configs(arch, H, scale, init, seed)
         assert f32[key] == pytest.approx(f64[key], abs=1e-3)
 
 
-def _start(args, out):
-    env = {**os.environ, "GRADSCOPE_NO_CACHE": "1"}
-    p = subprocess.Popen([sys.executable, "-m", "gradscope", *args], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not out.exists() and time.time() < deadline:
-        time.sleep(0.1)
-    return p
 
 
 def test_a_killed_train_leaves_no_report_and_reruns(tmp_path):
     out = tmp_path / "train"
     args = ["train", "--task", "adding", "-a", "lstm", "-T", "40", "-H", "32", "--iters",
             "5000", "--format", "none", "-o", str(out)]
-    p = _start(args, out)
-    time.sleep(3.0)
+    p = _start(args, tmp_path / "cache")
     assert p.poll() is None
     p.kill()
     p.communicate(timeout=60)

@@ -195,7 +195,6 @@ def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dic
     import jax
     import jax.numpy as jnp
 
-    from ..cells import Cell
     from ..dynamics.compiled import compiled
     from ..dynamics.lyapunov import lyapunov_exponents
     from ..dynamics.propagate import propagate
@@ -209,25 +208,11 @@ def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dic
     prop = propagate(cell, params, states, xs, jnp.ones_like(s0), norm=norm, progress=progress)
     lyap = None
     if lyapunov:
-        # The QR method starts from the first K coordinate vectors. A step of one's own is
-        # often diagonal (minGRU, LRU, S4D, Mamba: J_t = diag(a_t)), and there those vectors
-        # stay put, so the method would return the exponents of units 1..K, not the K
-        # largest. In coordinates turned by a fixed random orthogonal O (s' = O s,
-        # J' = O J Oᵀ: the same exponents) the start is generic.
-        O = jnp.asarray(_rotation(states.shape[-1]), states.dtype)
-        turned = Cell(lambda p, s, x: (p[1] @ cell.next_state(p[0], p[1].T @ s, x), {}),
-                      cell.name)
         lyap = np.asarray(jax.vmap(lambda st, x: lyapunov_exponents(
-            turned, lyapunov, (values, O), st @ O.T, x))(states[0], xs[0]))
+            cell, lyapunov, values, st, x))(states[0], xs[0]))
     run_s = time.perf_counter() - t0 - prop.compile_s
     return {"prop": prop.run(0), "nonfinite": np.asarray(nonfinite[0]), "lyapunov": lyap,
             "timings": {"compile_s": compile_s + prop.compile_s, "run_s": run_s}}
-
-
-def _rotation(S: int) -> np.ndarray:
-    """A fixed random orthogonal S×S matrix (seeded: the same report every run)."""
-    q, r = np.linalg.qr(np.random.default_rng(0).standard_normal((S, S)))
-    return q * np.sign(np.diagonal(r))
 
 
 def _record(name: str, config: dict, run: dict) -> dict:

@@ -63,7 +63,7 @@ def progress_bar(description: str, enabled: bool):
         yield update
 
 
-def start(fmt: str, out: str | None, force: bool, platform: str | None = None,
+def begin(fmt: str, out: str | None, force: bool, platform: str | None = None,
           tf32: bool = False) -> None:
     """What a computing command does before any work: check `--format` and `--out` (a
     refusal comes before JAX is imported), then set up JAX for the process."""

@@ -51,9 +51,9 @@ def analyze(
     W_hh spectrum, the seeds' bound and saturation, a summary, plots and a report.
     """
     from ..api import analyze as run
-    from ._common import finish, progress_bar, start
+    from ._common import begin, finish, progress_bar
 
-    start(format, out, force, platform, tf32)
+    begin(format, out, force, platform, tf32)
     explicit = dict(arch=arch, hidden=hidden, input_size=input_size, steps=steps, layers=layers,
                     residual=residual or None, bidirectional=bidirectional or None,
                     dropout=dropout, dropout_mode=dropout_mode,

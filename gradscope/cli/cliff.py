@@ -120,9 +120,9 @@ def cliff(
     Gradient descent from --start per --clip θ: unclipped, a step onto the cliff flies far away.
     """
     from ..api.cliff import cliff as run
-    from ._common import emit, progress_bar, start
+    from ._common import begin, emit, progress_bar
 
-    start(format, out, force)
+    begin(format, out, force)
     w_lo, w_hi = parse_range("--w-range", w_range, W_RANGE)
     b_lo, b_hi = parse_range("--b-range", b_range, B_RANGE)
     w0, b0 = parse_pair("--start", start, START)

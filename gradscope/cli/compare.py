@@ -65,9 +65,9 @@ def compare(
     trained weights with the same architecture at init.
     """
     from ..api import compare as run
-    from ._common import finish, progress_bar, split_list, start
+    from ._common import begin, finish, progress_bar, split_list
 
-    start(format, out, force, platform, tf32)
+    begin(format, out, force, platform, tf32)
     lists = dict(arch=split_list("--arch", arch), init=split_list("--init", init),
                  scale=split_list("--scale", scale, float),
                  weights=split_list("--weights", weights),

@@ -116,9 +116,9 @@ def train(
     spectral radius of W_hh. Ctrl-C writes the report of the iterations done so far.
     """
     from ..api.training import train as run
-    from ._common import emit, progress_bar, start
+    from ._common import begin, emit, progress_bar
 
-    start(format, out, force, platform, tf32)
+    begin(format, out, force, platform, tf32)
     with progress_bar("training", format != "json") as bar:
         report = run(task=task, text=text, arch=arch, clip=clip, clip_mode=clip_mode,
                      optimizer=optimizer, lr=lr, batch_size=batch_size, iters=iters,

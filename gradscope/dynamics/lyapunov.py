@@ -11,8 +11,18 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..cells import as_cell
+
+
+def start_basis(S: int, k: int) -> np.ndarray:
+    """A fixed, generic orthonormal S×k start (seeded: the same numbers every run). The
+    first k coordinate vectors would not do: where J_t is diagonal (an identity-init RNN, a
+    minGRU) they stay put, and the method would return the exponents of units 1..k instead
+    of the k largest."""
+    q, r = np.linalg.qr(np.random.default_rng(0).standard_normal((S, k)))
+    return q * np.sign(np.diagonal(r))
 
 
 def _qr_positive(Z):
@@ -32,8 +42,7 @@ def lyapunov_exponents(step, k: int, params, states, xs):
     **Returns:** shape (k,), natural log per step, in decreasing order.
     """
     cell = as_cell(step)
-    S = states.shape[1]
-    Q0 = jnp.eye(S, k, dtype=states.dtype)
+    Q0 = jnp.asarray(start_basis(states.shape[1], k), states.dtype)
 
     def body(carry, inp):
         Q, total = carry

@@ -61,25 +61,6 @@ def test_cells_are_the_cartesian_product_with_stable_ids(tmp_path):
     assert cell_id(spec.cells[0].config) != cell_id(spec.cells[1].config)
 
 
-def test_a_sweep_prepares_its_next_group_while_one_runs(tmp_path, monkeypatch):
-    import threading
-
-    from gradscope import pipeline
-    from gradscope.sweep import groups, run_group
-
-    spec = load(_write(tmp_path, SWEEP.format(out=tmp_path / "o")))
-    first, second = groups(spec.cells)[:2]
-    made_on = []
-    group = pipeline._group
-    monkeypatch.setattr(pipeline, "_group", lambda cfgs: (made_on.append(
-        threading.current_thread().name), group(cfgs))[1])
-    (tmp_path / "o" / "cells").mkdir(parents=True)
-    run_group(tmp_path / "o", first, then=second)
-    run_group(tmp_path / "o", second)
-    assert made_on[0] == "MainThread" and made_on[1].startswith("gradscope-next")
-    assert len(made_on) == 2 and len(list((tmp_path / "o" / "cells").glob("*.json"))) == 8
-
-
 @pytest.mark.parametrize(("edit", "where"), [
     (lambda s: s.replace('scale = [0.5, 1.5]', 'scale = [0.5, 1.5'), ":8: not valid TOML"),
     (lambda s: s.replace('arch = ["rnn", "gru"]', 'arch = ["rnn", "nope"]'), ":6: [grid] arch"),

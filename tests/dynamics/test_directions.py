@@ -69,10 +69,10 @@ def _states(cfg, params, xs):
     """gradscope's own states of the direction `cfg` analyses, (T+1, S)."""
     import jax
 
+    from gradscope.cells import cell_for as step_for
     from gradscope.cells import direction_params
     from gradscope.dynamics.unroll import unroll
     from gradscope.host_arrays import step_inputs
-    from gradscope.pipeline import step_for
 
     with jax.enable_x64(True):
         x = step_inputs(cfg, params, xs[None], np.zeros((1, cfg.state_size)))[0]

@@ -5,11 +5,11 @@ import jax
 import numpy as np
 import pytest
 
-from gradscope.cells import init_params
+from gradscope.cells import Cell, JacrevCell, StructuredCell, init_params, make_cell
+from gradscope.cells import cell_for as step_for
 from gradscope.config import Config
 from gradscope.dynamics.jacobian import local_jacobian
 from gradscope.dynamics.unroll import unroll
-from gradscope.pipeline import step_for
 
 from .helpers import run_propagate
 
@@ -37,10 +37,7 @@ def reference(cfg, params, xs, norm=lambda M: np.linalg.norm(M, 2)):
     Config(arch="gru", hidden=6, input_size=3, steps=30, gru_variant="cho", scale=2.0),
 ], ids=["rnn", "lstm-identity", "gru-orthogonal", "gru-cho"])
 @pytest.mark.parametrize("x64", [True, False])
-@pytest.mark.parametrize("quick", [True, False], ids=["loop-emitters", "fusion-emitters"])
-def test_engine_matches_dense_svd_reference(cfg, x64, quick, monkeypatch):
-    # sizes this small are compiled `quick`; larger ones with XLA's default emitters
-    monkeypatch.setattr("gradscope.dynamics.compiled.QUICK_WORK", 2**31 if quick else 0)
+def test_engine_matches_dense_svd_reference(cfg, x64):
     params = init_params(cfg)
     xs = np.random.default_rng(5).standard_normal((cfg.steps, cfg.input_size))
     ref_P, ref_J = reference(cfg, params, xs)
@@ -61,3 +58,19 @@ def test_frobenius_norms_match_the_reference(arch):
     out = run_propagate(cfg, params, xs[None], norm="frobenius")
     np.testing.assert_allclose(out.jacobian_norm[0], ref_P, atol=1e-10)
     np.testing.assert_allclose(out.local_norm[0], ref_J, atol=1e-10)
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru"])
+def test_every_jacobian_strategy_gives_the_same_numbers(arch):
+    # the structured cell, the same step through its VJP, and the jacrev reference
+    cfg = Config(arch=arch, hidden=5, input_size=3, steps=20, scale=1.3)
+    params = init_params(cfg)
+    xs = np.random.default_rng(8).standard_normal((1, cfg.steps, cfg.input_size))
+    structured = make_cell(cfg)
+    assert isinstance(structured, StructuredCell)
+    outs = [run_propagate(cfg, params, xs, cell=c)
+            for c in (structured, Cell(structured.step), JacrevCell(structured.step))]
+    for other in outs[1:]:
+        np.testing.assert_allclose(other.jacobian_norm, outs[0].jacobian_norm, atol=1e-10)
+        np.testing.assert_allclose(other.local_norm, outs[0].local_norm, atol=1e-10)
+        np.testing.assert_allclose(other.loss_grad_norm, outs[0].loss_grad_norm, atol=1e-10)

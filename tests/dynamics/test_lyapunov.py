@@ -2,9 +2,9 @@ import jax
 import numpy as np
 import pytest
 
+from gradscope.cells import cell_for as step_for
 from gradscope.dynamics.lyapunov import lyapunov_exponents
 from gradscope.dynamics.unroll import unroll
-from gradscope.pipeline import step_for
 
 from .helpers import linear_rnn
 
@@ -38,3 +38,23 @@ def test_rejects_more_exponents_than_state():
 
     with pytest.raises(UsageError, match="state size"):
         validate(Config(hidden=4, lyapunov=5))
+
+
+def test_a_diagonal_map_gives_its_largest_exponents_not_its_first_units():
+    # J = diag(0.3, 0.5, 0.9): the coordinate vectors stay put under it, so the QR method
+    # must start from a generic basis to find ln 0.9 (then ln 0.5), not ln 0.3
+    import jax
+    import jax.numpy as jnp
+
+    from gradscope.dynamics.lyapunov import lyapunov_exponents
+
+    d = np.array([0.3, 0.5, 0.9])
+
+    def step(p, s, x):
+        return p * s, {}
+
+    with jax.enable_x64(True):
+        T = 2000  # the estimate's transient fades like 1/T
+        states = jnp.ones((T + 1, 3))  # J does not depend on the state
+        got = np.asarray(lyapunov_exponents(step, 2, jnp.asarray(d), states, jnp.zeros((T, 1))))
+    np.testing.assert_allclose(got, np.log([0.9, 0.5]), atol=1e-3)

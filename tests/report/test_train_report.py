@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from gradscope.report.folder import write_report_folder
 from gradscope.report import renderers
 from gradscope.report import train as tr
+from gradscope.report.folder import write_report_folder
 
 ITERS, T = 40, 6
 
