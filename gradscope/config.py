@@ -14,11 +14,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .constants import ARCHS, GATES
 from .errors import UsageError
+from .io import inputs as _inputs
+from .io import weights as _weights
 
-ARCHS = ("rnn", "lstm", "gru")
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-GATE_NAMES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
 ACTIVATIONS = ("tanh", "relu", "linear")
 INITS = ("gaussian", "orthogonal", "identity", "xavier", "pytorch", "textbook")
 GRU_VARIANTS = ("pytorch", "cho")
@@ -26,7 +26,6 @@ NORMS = ("spectral", "frobenius")
 DIRECTIONS = ("forward", "backward")
 DROPOUT_MODES = ("variational", "naive")
 LOSSES = ("sum", "batch_mean")
-FORMATS = ("table", "json", "none")
 
 # Sizes above these are almost certainly typos; they are refused before any allocation.
 MAX_SIZE = 1 << 20
@@ -243,9 +242,6 @@ def resolve(explicit: dict[str, Any], *, preset: str | None = None) -> Config:
     unknown = sorted(set(values) - names)
     if unknown:
         raise UsageError(f"unknown option {unknown[0]!r}", "see `gradscope analyze --help`")
-
-    from .io import inputs as _inputs
-    from .io import weights as _weights
 
     if values.get("weights"):
         found = _weights.infer_sizes(_weights.read_state_dict(values["weights"]))

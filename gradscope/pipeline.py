@@ -15,13 +15,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import records
 from .cells import Cell, cell_for, direction_params
 from .config import Config
 from .dynamics.compiled import compiled
 from .dynamics.propagate import over_runs_and_batch, propagate
 from .dynamics.unroll import unroll
 from .host_arrays import check_memory, load_params, make_h0, make_inputs, step_inputs
-from .io import schema
 
 
 def _loss_grad_at_T(cfg: Config, B: int, S: int) -> np.ndarray:
@@ -170,7 +170,7 @@ def _analyze_group(cfgs: list[Config], progress, inputs) -> list[dict]:
     aux_np = {k: np.asarray(v) for k, v in aux.items()}
     run_s = (time.perf_counter() - t1 - prop.compile_s) / g.padded
     timings = {"compile_s": compile_s + prop.compile_s, "run_s": run_s}
-    return [schema.run_record(c, g.params_np[r], xs=g.xs_np[r], nonfinite=nonfinite[r],
+    return [records.run_record(c, g.params_np[r], xs=g.xs_np[r], nonfinite=nonfinite[r],
                               aux={k: v[r] for k, v in aux_np.items()}, prop=prop.run(r),
                               lyapunov=None if lyap is None else lyap[r],
                               depth=None if depth is None else depth[r], timings=timings)

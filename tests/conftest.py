@@ -2,6 +2,14 @@ import os
 import shutil
 import tempfile
 
+# The suite compiles a few hundred small programs whose runs take milliseconds: XLA's
+# optimisation passes are most of its time. Without them (and with XLA:CPU's simpler loop
+# emitters) it compiles about twice as fast; the numbers differ only in rounding, within
+# every tolerance the tests state. Set before JAX starts here and inherited by every
+# subprocess the tests start; users' runs keep XLA's defaults.
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0 "
+                                   "--xla_cpu_use_fusion_emitters=false")
+
 
 def pytest_configure(config):
     """Tests must not share or depend on the user's compilation cache, but they may share one

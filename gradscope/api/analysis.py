@@ -99,7 +99,8 @@ def spectrum(config: Config | None = None, /, **options: Any) -> Report:
     `gru_variant`, `seed`, `weights`, `bidirectional`)."""
     from ..cells import direction_params
     from ..host_arrays import load_params
-    from ..io.schema import build_report, spectrum_record
+    from ..io.schema import build_report
+    from ..records import spectrum_record
 
     cfg = config if config is not None else resolve(options)
     params = load_params(cfg)

@@ -7,13 +7,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..constants import CLIFF_MAX_GRID as MAX_GRID
+from ..constants import CLIFF_MAX_ITERS as MAX_ITERS
+from ..constants import CLIFF_MAX_STEPS as MAX_STEPS
 from ..errors import UsageError
 from ..result import Report
 from .session import Progress, session
-
-MAX_GRID = 1000        # points per axis: 10⁶ grid points, ~40 MB of report.json
-MAX_ITERS = 100_000    # per path; every iteration is a row of series.csv
-MAX_STEPS = 100_000
 
 
 def cliff(*, w_range: tuple[float, float] = (0.0, 9.0),

@@ -216,6 +216,6 @@ def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dic
 
 
 def _record(name: str, config: dict, run: dict) -> dict:
-    from ..io.schema import step_run_record
+    from ..records import step_run_record
 
     return step_run_record(name, config, **run)

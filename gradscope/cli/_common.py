@@ -6,7 +6,7 @@ import json
 import sys
 from contextlib import contextmanager
 
-from ..config import FORMATS
+from ..constants import FORMATS
 from ..errors import UsageError
 
 

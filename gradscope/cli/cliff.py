@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..api.cliff import MAX_GRID
+from ..constants import CLIFF_MAX_GRID as MAX_GRID
 from ..errors import UsageError
 from . import options as o
 

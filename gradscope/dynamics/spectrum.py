@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import GATE_NAMES
+from ..constants import GATE_NAMES
 
 
 def _eig(block: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import GATES
+from ..constants import GATES
 from ..errors import UsageError
 from .store import atomic_write
 

@@ -1,8 +1,7 @@
 """Rendering: pure functions of a report dict (SPEC.md) to tables, CSV, figures, Markdown
 and HTML. No jax here."""
 
-from .html import render_html
-from .markdown import render_markdown
+from .document import render_html, render_markdown
 from .plots import write_plots
 from .series_csv import render_series_csv
 from .tables import print_summary, summary_table

@@ -10,9 +10,17 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path, PurePosixPath
 
-from .html import CSS, html_table
+from .html import CSS, FIGURE_ORDER, html_table
 from .markdown import md_table
-from .text import config_tables, meta_line, pairs_table
+from .text import (
+    FIGURE_CAPTIONS,
+    config_tables,
+    explain,
+    meta_line,
+    pairs_table,
+    summary_parts,
+    title,
+)
 
 
 @dataclass(frozen=True)
@@ -104,9 +112,17 @@ def html_document(report: dict, plots_dir: Path, layout: Layout) -> str:
 
 def analysis_layout(report: dict) -> Layout:
     """The layout of analyze, compare, spectrum and sweep reports."""
-    from .html import FIGURE_ORDER
-    from .text import FIGURE_CAPTIONS, explain, summary_parts, title
-
     columns, rows, note, regime_col = summary_parts(report)
     return Layout(title(report), columns, rows, note, explain, FIGURE_CAPTIONS, FIGURE_ORDER,
                   regime_col=regime_col)
+
+
+def render_markdown(report: dict, plot_files: list[str]) -> str:
+    """The Markdown report of an analysis; `plot_files` are PNG paths relative to the report
+    folder."""
+    return markdown_document(report, plot_files, analysis_layout(report))
+
+
+def render_html(report: dict, plots_dir: Path) -> str:
+    """The HTML report of an analysis, with the PNGs of `plots_dir` inlined."""
+    return html_document(report, plots_dir, analysis_layout(report))

@@ -1,10 +1,9 @@
-"""report.html: the Markdown report's content in one self-contained file (figures inlined,
-inline CSS, no external URLs)."""
+"""The pieces of report.html: its inline CSS and escaped tables (the page itself is laid out
+in `document.py`: self-contained, figures inlined, no external URLs)."""
 
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:62rem;margin:0 auto;
@@ -38,10 +37,3 @@ def html_table(header, rows, regime_col: int | None = None) -> str:
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
-
-
-def render_html(report: dict, plots_dir: Path) -> str:
-    """The HTML report, with the PNGs of `plots_dir` inlined as base64 data URIs."""
-    from .document import analysis_layout, html_document
-
-    return html_document(report, plots_dir, analysis_layout(report))

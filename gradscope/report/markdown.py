@@ -1,4 +1,4 @@
-"""report.md: summary table, a paragraph per run, the configuration and the figures."""
+"""Markdown tables for report.md (the page itself is laid out in `document.py`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,3 @@ def md_table(header, rows) -> list[str]:
              "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(c) for c in r) + " |" for r in rows]
     return lines
-
-
-def render_markdown(report: dict, plot_files: list[str]) -> str:
-    """The Markdown report; `plot_files` are PNG paths relative to the report folder."""
-    from .document import analysis_layout, markdown_document
-
-    return markdown_document(report, plot_files, analysis_layout(report))

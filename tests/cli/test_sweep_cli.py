@@ -136,7 +136,8 @@ def test_shards_together_equal_one_run_and_merge(tmp_path, full):
 
 def test_cells_spread_over_four_devices_equal_a_one_device_run(tmp_path, full):
     path = _write(tmp_path, SWEEP.format(out=tmp_path / "d4"))
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
+    env = {**os.environ, "XLA_FLAGS": flags.strip()}  # the suite's compile flags too
     r = subprocess.run([sys.executable, "-m", "gradscope", "sweep", str(path), "--format",
                         "json", "--no-plots"], env=env, capture_output=True, text=True,
                        timeout=600)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from gradscope.config import Config
-from gradscope.io.schema import build_report, spectrum_record
+from gradscope.io.schema import build_report
+from gradscope.records import spectrum_record
 from gradscope.report import render_markdown, render_series_csv
 
 
