@@ -95,12 +95,35 @@ def torch_case(arch, params, xs, repeat):
     return out, min(secs)
 
 
+def peak_memory_case(arch: str, H: int, T: int) -> dict:
+    """`gradscope analyze` of a long sequence in a process of its own: its wall time and its
+    peak resident memory (the memory target of issue 19: RNN H=512, T=20000 in ≤ 4 GB)."""
+    import resource
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "gradscope", "analyze", "--arch", arch, "--hidden",
+                        str(H), "--steps", str(T), "--no-plots", "--format", "none", "--force",
+                        "-o", out], check=True, cwd=out,
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        secs = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
+    return {"case": f"{arch} H={H} T={T} (memory)", "seconds": secs, "peak_bytes": peak}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only")
     ap.add_argument("--case", action="append", default=[], metavar="ARCH:H:T:B",
                     help="run only these cases (repeatable), e.g. lstm:256:1000:1")
+    ap.add_argument("--memory", action="store_true",
+                    help="only the peak-memory case (RNN H=512, T=20000, its own process)")
     a = ap.parse_args()
+    if a.memory:
+        print(json.dumps(peak_memory_case("rnn", 512, 20000)), flush=True)
+        return
     cases = [("rnn", 64, 100, 1), ("lstm", 64, 100, 1), ("gru", 64, 100, 1)]
     if not a.quick:
         cases += [("lstm", 256, 1000, 1), ("rnn", 128, 500, 32)]

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import memory
+from .cells import init_params
 from .config import Config
+from .dynamics.directions import other_direction_outputs
 from .errors import UsageError
+from .io import inputs, weights
 
 
 def load_params(cfg: Config) -> dict[str, np.ndarray]:
     """Weights from `--weights` (checked against the sizes) or from the initialiser."""
     if cfg.weights:
-        from .io import weights
 
         sd = weights.read_state_dict(cfg.weights)
         return weights.check_params(sd, arch=cfg.arch, hidden=cfg.hidden,
                                     input_size=cfg.input_size, layers=cfg.layers,
                                     bidirectional=cfg.bidirectional, source=cfg.weights)
-    from .cells import init_params
 
     return init_params(cfg)
 
@@ -34,7 +36,6 @@ def make_inputs(cfg: Config) -> np.ndarray:
     if cfg.inputs == "array":
         raise UsageError("inputs='array' comes with the array itself",
                          "pass the array as inputs= to gradscope.analyze or compare")
-    from .io import inputs
 
     xs = inputs.load_inputs(cfg.inputs, dtype=np.float64)
     if xs.shape != shape:
@@ -76,7 +77,6 @@ def step_inputs(cfg: Config, params: dict, xs: np.ndarray, h0: np.ndarray) -> np
     (bidirectional) and the dropout masks (see `cells.make_step`)."""
     parts = [xs]
     if cfg.context_size:
-        from .dynamics.directions import other_direction_outputs
 
         parts.append(np.asarray(other_direction_outputs(cfg, params, xs, h0), np.float64))
     if cfg.direction == "backward":
@@ -88,12 +88,11 @@ def step_inputs(cfg: Config, params: dict, xs: np.ndarray, h0: np.ndarray) -> np
 
 def check_memory(cfg: Config, runs: int = 1) -> None:
     """Refuse, before allocating, a forward pass whose states and aux cannot fit."""
-    from .dynamics.propagate import available_memory_bytes
 
     itemsize = 8 if cfg.x64 else 4
     per_step = cfg.state_size + 3 * cfg.layers * cfg.hidden + cfg.step_input_size
     need = 2 * runs * cfg.batch * (cfg.steps + 1) * per_step * itemsize
-    avail = available_memory_bytes()
+    avail = memory.available_bytes()
     if need > avail // 2:
         raise UsageError(
             f"{runs} run(s) × batch {cfg.batch} × {cfg.steps} steps × state {cfg.state_size} "

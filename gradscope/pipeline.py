@@ -14,11 +14,14 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from . import records
 from .cells import Cell, cell_for, direction_params
 from .config import Config
 from .dynamics.compiled import compiled
+from .dynamics.depth import depth_norms, sampled_steps
+from .dynamics.lyapunov import lyapunov_exponents
 from .dynamics.propagate import over_runs_and_batch, propagate
 from .dynamics.unroll import unroll
 from .host_arrays import check_memory, load_params, make_h0, make_inputs, step_inputs
@@ -80,7 +83,6 @@ def _stack(arrays: list[np.ndarray], dtype) -> np.ndarray:
 def run_sharding(runs: int):
     """`(sharding, padded runs)`: with several local devices, the run axis is split over
     them (padded to a multiple of their number); with one, `(None, runs)`."""
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
     devices = jax.local_devices()
     if len(devices) < 2 or runs < 2:
@@ -181,7 +183,6 @@ def _depth(cfg: Config, cell, params, states, xs):
     """(R, B, L): mean over sampled steps of log10 ‖∂h^top_t/∂h^k_t‖, for stacks only."""
     if cfg.layers == 1:
         return None
-    from .dynamics.depth import depth_norms, sampled_steps
 
     idx = sampled_steps(cfg.steps)
     out = depth_norms(cell.step, cfg.layers, cfg.hidden, cfg.layer_state_size, params,
@@ -192,7 +193,6 @@ def _depth(cfg: Config, cell, params, states, xs):
 def _lyapunov(cfg: Config, cell, params, states, xs):
     if not cfg.lyapunov:
         return None
-    from .dynamics.lyapunov import lyapunov_exponents
 
     def one(p, st, x):
         return lyapunov_exponents(cell, cfg.lyapunov, p, st, x)

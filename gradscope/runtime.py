@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import jax
+
 from .errors import UsageError
 
 PLATFORMS = ("cpu", "gpu")
@@ -20,7 +22,6 @@ def configure_jax(platform: str | None = None, tf32: bool = False) -> None:
       use TF32, whose 10-bit mantissa compounds over a thousand products);
     - `platform` (`cpu` or `gpu`), else whatever JAX finds.
     """
-    import jax
 
     jax.config.update("jax_default_matmul_precision", precision_name(tf32))
     if platform is not None:
@@ -46,13 +47,11 @@ def precision_name(tf32: bool) -> str:
 def matmul_precision(tf32: bool = False):
     """A context in which JAX multiplies float32 matrices at full precision (or in TF32):
     what the API wraps its computations in, leaving the caller's own JAX settings alone."""
-    import jax
 
     return jax.default_matmul_precision(precision_name(tf32))
 
 
 def _cache() -> None:
-    import jax
 
     if os.environ.get("GRADSCOPE_NO_CACHE"):
         return

@@ -15,16 +15,25 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jax
+
 from . import interrupt
 from .config import Config, resolve
-from .errors import UsageError
+from .errors import RunError, UsageError
+from .io.schema import build_report, device_info
+from .io.store import atomic_write_text, remove_stale_temporaries
+from .pipeline import analyze_group, shape_key
+from .train.runner import GroupTrainer, TrainSettings
+from .train.setup import resolve_train
 
 COMMANDS = ("analyze", "compare", "train")
 TABLES = {"sweep": {"command", "out"}, "grid": None, "fixed": None}
@@ -180,9 +189,7 @@ def folder_of(path: str | os.PathLike, out: str | None = None) -> Path:
 def resolve_train_cell(options: dict) -> Config:
     """A train cell: one architecture and one clip threshold; its config carries every
     training option (and `clip`) so that its id changes with any of them."""
-    import math
 
-    from .train.setup import resolve_train
 
     for key in ("arch", "clip"):
         value = options.get(key)
@@ -242,7 +249,6 @@ def start_distributed(coordinator: str | None = None, num_processes: int | None 
     Each process then does every count-th cell from its own index, on its own devices, into
     the shared output folder.
     """
-    import jax
 
     if num_processes is not None and not 0 <= (process_id or 0) < num_processes:
         raise UsageError(f"--process-id {process_id} is not in 0..{num_processes - 1}",
@@ -253,7 +259,6 @@ def start_distributed(coordinator: str | None = None, num_processes: int | None 
     try:
         jax.distributed.initialize(**kwargs)
     except (RuntimeError, ValueError) as e:
-        from .errors import RunError
 
         raise RunError(f"cannot join the multi-host run: {str(e).splitlines()[0]}",
                        "check that process 0 runs and --coordinator HOST:PORT is reachable") from e
@@ -264,13 +269,11 @@ def wait_for_cells(out_dir: Path, cells: list[Cell], timeout_s: float = 7 * 24 *
                    poll_s: float = 0.5) -> None:
     """Block until every cell's file is in `out_dir` (a multi-host sweep's process 0 waits
     so for the cells of the others, in the folder they share: the files are the truth)."""
-    import time
 
     deadline = time.monotonic() + timeout_s
     ids = {c.id for c in cells}
     while not ids <= done_ids(out_dir):
         if time.monotonic() > deadline:
-            from .errors import RunError
 
             raise RunError(f"the other processes' cells did not appear in {out_dir}",
                            "check that every process of the multi-host sweep runs")
@@ -281,7 +284,6 @@ def wait_for_cells(out_dir: Path, cells: list[Cell], timeout_s: float = 7 * 24 *
 def prepare_folder(spec: Sweep, out_dir: Path) -> None:
     """Create `out_dir/cells`, tidy what a killed run was writing, and record the sweep
     (`sweep.json`: its file, grid and cell ids, which `gradscope report` reads)."""
-    from .io.store import atomic_write_text, remove_stale_temporaries
 
     try:
         (out_dir / "cells").mkdir(parents=True, exist_ok=True)
@@ -311,7 +313,6 @@ def run_cells(out_dir: Path, mine: list[Cell], done: set[str], progress=None) ->
 
 def final_report(spec: Sweep, out_dir: Path) -> tuple[dict, list[Cell]]:
     """The report of every finished cell, and the cells still missing."""
-    from .io.schema import build_report, device_info
 
     runs, missing = collect(out_dir, spec.cells)
     report = build_report(spec.command, runs, device=device_info(),
@@ -343,7 +344,6 @@ def estimate(cfg: Config) -> tuple[float, int]:
 
 
 def _group_key(cell: Cell) -> tuple:
-    from .pipeline import shape_key
 
     if not cell.trains:
         return shape_key(cell.config)
@@ -369,7 +369,6 @@ def pending_groups(cells: list[Cell], done: set[str]) -> list[list[Cell]]:
 def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset()) -> None:
     """Run `cells` in one vmapped call and write the result of each cell not in `done`
     (cell file, then index); a done cell's file is left exactly as it was."""
-    from .io.store import atomic_write_text
 
     runs = _train_group(cells) if cells[0].trains else _analyze(cells)
     folder = Path(out_dir) / "cells"
@@ -386,15 +385,12 @@ def run_group(out_dir: Path, cells: list[Cell], done: frozenset = frozenset()) -
 
 
 def _analyze(cells: list[Cell]) -> list[dict]:
-    from .pipeline import analyze_group
 
     return analyze_group([c.config for c in cells])
 
 
 def _train_group(cells: list[Cell]) -> list[dict]:
     """Train the cells (same options, one clip threshold each) in one vmapped call."""
-    from .train.runner import GroupTrainer, TrainSettings
-    from .train.setup import resolve_train
 
     options = dict(cells[0].options)
     clips = ",".join("none" if c.config.to_dict()["clip"] is None else str(c.config.to_dict()["clip"])

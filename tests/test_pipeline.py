@@ -124,10 +124,10 @@ def test_values_computed_at_non_finite_states_are_blanked():
 
 
 def test_forward_pass_that_cannot_fit_is_refused_before_allocating(monkeypatch):
-    from gradscope.dynamics import propagate
+    from gradscope import memory
     from gradscope.errors import UsageError
 
-    monkeypatch.setattr(propagate, "available_memory_bytes", lambda: 2**30)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
     with pytest.raises(UsageError, match="GiB") as e:
         analyze(Config(arch="lstm", hidden=1024, steps=10_000, batch=8))
     assert "--steps" in e.value.hint

@@ -12,8 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from ..cells import direction_params
 from ..config import Config, resolve
 from ..errors import UsageError
+from ..host_arrays import load_params
+from ..io.inputs import check_array
+from ..io.schema import build_report, device_info
+from ..pipeline import analyze_group, shape_key
+from ..records import spectrum_record
 from ..result import Report
 from .session import Progress, session
 
@@ -97,10 +103,6 @@ def spectrum(config: Config | None = None, /, **options: Any) -> Report:
     `weights=`; no dynamics. `**options`: those of `analyze` that shape the weights
     (`arch`, `hidden`, `input_size`, `layers`, `init`, `scale`, `forget_bias`,
     `gru_variant`, `seed`, `weights`, `bidirectional`)."""
-    from ..cells import direction_params
-    from ..host_arrays import load_params
-    from ..io.schema import build_report
-    from ..records import spectrum_record
 
     cfg = config if config is not None else resolve(options)
     params = load_params(cfg)
@@ -115,8 +117,6 @@ def run_configs(command: str, configs: list[Config], arrays: list | None = None,
     by `shape_key` (one vmapped call per group), into one report of `command`.
 
     **Arguments:** `arrays`: per config, its inputs array or None."""
-    from ..io.schema import build_report, device_info
-    from ..pipeline import analyze_group, shape_key
 
     arrays = arrays or [None] * len(configs)
     pairs = [(d, a) for c, a in zip(configs, arrays, strict=True) for d in c.directions()]
@@ -159,6 +159,5 @@ def _inputs_array(options: dict) -> np.ndarray | None:
     value = options.get("inputs")
     if value is None or isinstance(value, str):
         return None
-    from ..io.inputs import check_array
 
     return check_array(value)

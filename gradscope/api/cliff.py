@@ -7,10 +7,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import jax
+import numpy as np
+
+from .. import memory
 from ..constants import CLIFF_MAX_GRID as MAX_GRID
 from ..constants import CLIFF_MAX_ITERS as MAX_ITERS
 from ..constants import CLIFF_MAX_STEPS as MAX_STEPS
+from ..dynamics import cliff as dyn
+from ..dynamics.cliff import ACTIVATIONS, log10_np, round_sig, surface_bytes
 from ..errors import UsageError
+from ..io.schema import build_report, device_info
 from ..result import Report
 from .session import Progress, session
 
@@ -44,11 +51,7 @@ def cliff(*, w_range: tuple[float, float] = (0.0, 9.0),
                              f"pass LOW,HIGH with LOW < HIGH, e.g. --{name.replace('_', '-')}")
     clips = list(clip)
     _check_memory(grid, steps)
-    import jax
-    import numpy as np
 
-    from ..dynamics import cliff as dyn
-    from ..io.schema import build_report, device_info
 
     with session():
         ws, bs = np.linspace(w_lo, w_hi, grid), np.linspace(b_lo, b_hi, grid)
@@ -76,7 +79,6 @@ def cliff(*, w_range: tuple[float, float] = (0.0, 9.0),
 
 def _check(*, grid: int, steps: int, lr: float, iters: int, target: float, x0: float,
            activation: str) -> None:
-    from ..dynamics.cliff import ACTIVATIONS
 
     if not 2 <= grid <= MAX_GRID:
         raise UsageError(f"--grid {grid} is out of range",
@@ -96,10 +98,8 @@ def _check(*, grid: int, steps: int, lr: float, iters: int, target: float, x0: f
 
 
 def _check_memory(grid: int, steps: int) -> None:
-    from ..dynamics.cliff import surface_bytes
-    from ..dynamics.propagate import available_memory_bytes
 
-    need, avail = surface_bytes(grid * grid, steps), available_memory_bytes()
+    need, avail = surface_bytes(grid * grid, steps), memory.available_bytes()
     if need > avail // 2:
         raise UsageError(f"--grid {grid} × --steps {steps} need about {need / 2**30:.1f} GiB, "
                          f"more than half the {avail / 2**30:.1f} GiB free",
@@ -113,9 +113,7 @@ def label(theta: float | None) -> str:
 def run_record(path: dict, theta: float | None, common: dict) -> dict:
     """One run of the report: the path's series (iterations 0..iters; `clipped` and
     `step_norm` per step, so one shorter) and its summary."""
-    import numpy as np
 
-    from ..dynamics.cliff import log10_np, round_sig
 
     steps_ok = np.isfinite(path["step_norm"])
     jumps = np.where(steps_ok, path["step_norm"], -np.inf)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
+import jax
+
 from ..errors import UsageError
+from ..runtime import matmul_precision
 
 Progress = Callable[[int, int], None]  # (done, total)
 PLATFORMS = ("cpu", "gpu")
@@ -16,9 +19,7 @@ PLATFORMS = ("cpu", "gpu")
 def session(platform: str | None = None, tf32: bool = False) -> Iterator[None]:
     """Full-precision float32 products (TF32 with `tf32`), on `platform`'s first device
     (`"cpu"` or `"gpu"`; None: JAX's default)."""
-    import jax
 
-    from ..runtime import matmul_precision
 
     with ExitStack() as stack:
         stack.enter_context(matmul_precision(tf32))
@@ -29,7 +30,6 @@ def session(platform: str | None = None, tf32: bool = False) -> Iterator[None]:
 
 def device(platform: str):
     """The first device of `platform`; a usage error where there is none."""
-    import jax
 
     if platform not in PLATFORMS:
         raise UsageError(f"unknown platform {platform!r}", "use cpu or gpu")

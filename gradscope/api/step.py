@@ -9,12 +9,24 @@ arrays); their array leaves are the values, everything else is part of the step.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 
+from ..cells import Cell
+from ..config import NORMS
+from ..dynamics.compiled import compiled
+from ..dynamics.lyapunov import lyapunov_exponents
+from ..dynamics.propagate import propagate
 from ..errors import RunError, UsageError
+from ..io.schema import build_report, device_info
+from ..pipeline import _forward
+from ..records import step_run_record
 from ..result import Report
 from .session import Progress, session
 
@@ -47,11 +59,7 @@ def analyze_step(step: Callable, params: Any, xs, s0, *, x64: bool = False,
     shapes, when its arguments hold NaN or inf, or when its first step turns finite
     arguments into NaN or inf.
     """
-    import jax
-    import jax.numpy as jnp
 
-    from ..config import NORMS
-    from ..io.schema import build_report, device_info
 
     name = label or getattr(step, "__name__", None) or type(step).__name__
     if norm not in NORMS:
@@ -80,9 +88,6 @@ def analyze_step(step: Callable, params: Any, xs, s0, *, x64: bool = False,
 
 def _arrays(name: str, xs, s0, dtype):
     """`(xs (B, T, D), s0 (B, S) or (1, S), unravel, batched)` on the device, checked."""
-    import jax
-    import jax.numpy as jnp
-    from jax.flatten_util import ravel_pytree
 
     x = np.asarray(xs)
     if x.ndim not in (2, 3) or 0 in x.shape or x.dtype.kind not in "fiu":
@@ -118,11 +123,7 @@ def _as_cell(step, params, unravel, name: str, dtype):
     """`(values, cell, call)`: params' float array leaves as `dtype` (the values the engine
     vmaps over), a `Cell` whose step puts them back into params and works on the flat
     state, and `call(values, s, x)`, the step itself on the state as a pytree."""
-    import jax
-    import jax.numpy as jnp
-    from jax.flatten_util import ravel_pytree
 
-    from ..cells import Cell
 
     leaves, tree = jax.tree.flatten(params)
     dynamic = [hasattr(a, "shape") and hasattr(a, "dtype") for a in leaves]
@@ -146,7 +147,6 @@ def _check_structure(call, values, s, x, name: str) -> None:
     """The step's output has the state's leaves, in order, with their shapes: a flat count
     alone would let a step that returns (S, 1) for (S,), or swaps two leaves of different
     sizes, through. (A step that fails to trace is left to `_check_step`, which names it.)"""
-    import jax
 
     try:
         out = jax.eval_shape(call, values, s, x)
@@ -163,7 +163,6 @@ def _check_structure(call, values, s, x, name: str) -> None:
 def _check_step(cell, values, s, x, name: str) -> None:
     """One step, traced and run: a step that is not JAX, or whose output is not shaped like
     its state, or that turns finite arguments into NaN, fails here with its name."""
-    import jax
 
     try:
         out = jax.eval_shape(cell.next_state, values, s, x)
@@ -190,15 +189,8 @@ def _check_step(cell, values, s, x, name: str) -> None:
 
 
 def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dict:
-    import time
 
-    import jax
-    import jax.numpy as jnp
 
-    from ..dynamics.compiled import compiled
-    from ..dynamics.lyapunov import lyapunov_exponents
-    from ..dynamics.propagate import propagate
-    from ..pipeline import _forward
 
     params = jax.tree.map(lambda a: a[None], values)  # one run
     s0, xs = s0[None], xs[None]
@@ -216,6 +208,5 @@ def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dic
 
 
 def _record(name: str, config: dict, run: dict) -> dict:
-    from ..records import step_run_record
 
     return step_run_record(name, config, **run)

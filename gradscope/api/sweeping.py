@@ -6,7 +6,18 @@ import os
 from pathlib import Path
 
 from ..errors import UsageError
+from ..report.folder import write_report_folder
 from ..result import Report
+from ..sweep import (
+    done_ids,
+    final_report,
+    load,
+    parse_shard,
+    prepare_folder,
+    run_cells,
+    shard_cells,
+    wait_for_cells,
+)
 from .session import Progress, session
 
 
@@ -31,17 +42,6 @@ def sweep(file: str | os.PathLike, *, out: str | None = None, shard: str | None 
 
     **Returns:** the report of every finished cell.
     """
-    from ..report.folder import write_report_folder
-    from ..sweep import (
-        done_ids,
-        final_report,
-        load,
-        parse_shard,
-        prepare_folder,
-        run_cells,
-        shard_cells,
-        wait_for_cells,
-    )
 
     k, n = processes if processes is not None else parse_shard(shard)
     spec = load(file, out=out)

@@ -8,7 +8,11 @@ from typing import Any
 
 from .. import interrupt
 from ..errors import UsageError
+from ..io.schema import build_report, device_info
+from ..io.weights import write_safetensors
 from ..result import Report
+from ..train.runner import GroupTrainer, TrainSettings, check_memory, clip_tag
+from ..train.setup import resolve_train
 from .session import Progress, session
 
 
@@ -36,9 +40,6 @@ def train(*, task: str = "adding", text: str | None = None, arch: Any = None,
     **Returns:** a `Report` of `train` runs. A KeyboardInterrupt during training ends it
     early: the report of the iterations done is returned, with `"interrupted": true`.
     """
-    from ..io.schema import build_report, device_info
-    from ..train.runner import GroupTrainer, TrainSettings, check_memory
-    from ..train.setup import resolve_train
 
     cfgs, the_task, clips = resolve_train(dict(
         task=task, text=text, arch=arch, clip=clip, clip_mode=clip_mode, optimizer=optimizer,
@@ -98,7 +99,6 @@ def weights_paths(path: str, labels: list[tuple[str, str]]) -> list[Path]:
 
 
 def _weights_files(path: str | None, trainers, clips, mode: str) -> list[Path]:
-    from ..train.runner import clip_tag
 
     if path is None:
         return []
@@ -108,7 +108,6 @@ def _weights_files(path: str | None, trainers, clips, mode: str) -> list[Path]:
 def _save(paths: list[Path], trainers, report: dict) -> None:
     """Each run's weights with PyTorch names; its label, config (and the charlm vocabulary)
     in the safetensors metadata."""
-    from ..io.weights import write_safetensors
 
     files, runs = iter(paths), iter(report["runs"])
     for t in trainers:

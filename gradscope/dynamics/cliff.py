@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from functools import cache, partial
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
 
 ACTIVATIONS = ("sigmoid", "tanh")
 CHUNK = 1 << 14  # grid points per compiled call: bounds the memory of the T saved states
@@ -31,8 +34,6 @@ LOG10_TINY = float(np.log10(TINY))
 
 
 def _act(name: str):
-    import jax
-    import jax.numpy as jnp
 
     if name == "sigmoid":
         return jax.nn.sigmoid
@@ -43,7 +44,6 @@ def _act(name: str):
 
 def final_state(theta, x0, *, steps: int, activation: str):
     """x_T of `x_t = w·σ(x_{t−1}) + b` for `theta = [w, b]`."""
-    import jax
 
     w, b = theta[0], theta[1]
     act = _act(activation)
@@ -62,7 +62,6 @@ def loss(theta, x0, target, *, steps: int, activation: str):
 
 def log10_floor(x):
     """log10 of max(x, TINY); NaN and ±inf stay NaN (the report stores them as null)."""
-    import jax.numpy as jnp
 
     y = jnp.log10(jnp.maximum(x, TINY))
     return jnp.where(jnp.isfinite(x), y, jnp.nan)
@@ -70,8 +69,6 @@ def log10_floor(x):
 
 @cache
 def _surface_fn(steps: int, activation: str):
-    import jax
-    import jax.numpy as jnp
 
     vg = jax.value_and_grad(partial(loss, steps=steps, activation=activation))
 
@@ -84,7 +81,6 @@ def _surface_fn(steps: int, activation: str):
 
 @cache
 def _points_fn(steps: int, activation: str):
-    import jax
 
     vg = jax.value_and_grad(partial(loss, steps=steps, activation=activation))
     return jax.jit(jax.vmap(vg, in_axes=(0, None, None)))
@@ -93,7 +89,6 @@ def _points_fn(steps: int, activation: str):
 def loss_and_grad(thetas, x0: float, target: float, *, steps: int, activation: str):
     """(L, ∇L) at each row `[w, b]` of `thetas` (N, 2), by autodiff, as numpy arrays (the
     caller chooses the precision with `jax.enable_x64`)."""
-    import jax.numpy as jnp
 
     ls, gs = _points_fn(steps, activation)(jnp.asarray(thetas), x0, target)
     return np.asarray(ls), np.asarray(gs)
@@ -109,7 +104,6 @@ def surface(ws: np.ndarray, bs: np.ndarray, *, x0: float, target: float, steps: 
             activation: str, progress=None) -> tuple[np.ndarray, np.ndarray]:
     """log10 L and log10 ‖∇L‖ on the grid `ws × bs`, each of shape (len(bs), len(ws)) (rows
     along b, as an image with b upwards). Calls `progress(done, total)` after each chunk."""
-    import jax
 
     with jax.enable_x64(True):
         return _surface(ws, bs, x0=x0, target=target, steps=steps, activation=activation,
@@ -117,7 +111,6 @@ def surface(ws: np.ndarray, bs: np.ndarray, *, x0: float, target: float, steps: 
 
 
 def _surface(ws, bs, *, x0, target, steps, activation, progress):
-    import jax.numpy as jnp
 
     W, B = np.meshgrid(np.asarray(ws, np.float64), np.asarray(bs, np.float64))
     pts = np.stack([W.ravel(), B.ravel()], axis=-1)
@@ -140,7 +133,6 @@ def _surface(ws, bs, *, x0, target, steps, activation, progress):
 
 def safe_norm(v):
     """‖v‖ without overflow of the squares: a step of 1e200 has length 1e200, not inf."""
-    import jax.numpy as jnp
 
     m = jnp.max(jnp.abs(v))
     scale = jnp.where((m > 0) & jnp.isfinite(m), m, 1.0)
@@ -149,9 +141,6 @@ def safe_norm(v):
 
 @cache
 def _descend_fn(steps: int, activation: str, iters: int):
-    import jax
-    import jax.numpy as jnp
-    import optax
 
     vg = jax.value_and_grad(partial(loss, steps=steps, activation=activation))
 
@@ -205,7 +194,6 @@ def descend(start: tuple[float, float], *, clips: list[float | None], lr: float,
     ∇L is not finite, or None: the path stops there; from k on L, ∇L and the steps are NaN,
     and so are w and b after k (w_k, b_k stay, to show where the last step went).
     """
-    import jax
 
     with jax.enable_x64(True):
         return _descend(start, clips=clips, lr=lr, iters=iters, x0=x0, target=target,
@@ -213,7 +201,6 @@ def descend(start: tuple[float, float], *, clips: list[float | None], lr: float,
 
 
 def _descend(start, *, clips, lr, iters, x0, target, steps, activation) -> list[dict]:
-    import jax.numpy as jnp
 
     thresholds = jnp.asarray([np.inf if c is None else c for c in clips], jnp.float64)
     fn = _descend_fn(steps, activation, iters)
@@ -294,7 +281,6 @@ def cliff_profile(line: dict, *, x0: float, target: float, steps: int, activatio
     **Returns:** `{"w": w, "b_cliff": b on the line, "offset": b − b_cliff, "log10_loss",
     "log10_grad_norm"}` as numpy arrays and floats.
     """
-    import jax
 
     w_c = float(np.clip(1.15 * line["w_min"], *line["w"]))
     b_c = float(separatrix_b(w_c, x0, activation))

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import memory
 from ..cells import Cell
 from ..errors import UsageError
 from .compiled import compiled
@@ -57,18 +58,6 @@ class Propagation:
                            self.loss_grad_norm[r], self.compile_s)
 
 
-def available_memory_bytes() -> int:
-    """Memory this process may still use (MemAvailable; a large default where unknown)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 8 * 2**30
-
-
 def working_set_bytes(batch: int, state: int, gate_width: int, itemsize: int) -> int:
     """Memory of one step: P, its update and the VJP's gate-sized intermediates, per sequence."""
     return 3 * batch * state * (state + 2 * gate_width) * itemsize
@@ -77,7 +66,7 @@ def working_set_bytes(batch: int, state: int, gate_width: int, itemsize: int) ->
 def chunk_size(batch: int, state: int, steps: int, itemsize: int, gate_width: int = 0) -> int:
     """Steps per compiled chunk (a power of two ≤ MAX_CHUNK); refuses sizes that cannot fit."""
     need = working_set_bytes(batch, state, gate_width, itemsize)
-    avail = available_memory_bytes()
+    avail = memory.available_bytes()
     if need > avail:
         raise UsageError(
             f"batch {batch} × state {state} needs about {need / 2**30:.1f} GiB, "

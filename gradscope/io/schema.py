@@ -9,6 +9,7 @@ import math
 import platform
 from typing import Any
 
+import jax
 import numpy as np
 
 from .. import __version__
@@ -52,7 +53,6 @@ def json_safe(obj: Any) -> Any:
 
 
 def device_info() -> dict:
-    import jax
 
     dev = jax.devices()[0]
     return {"platform": dev.platform, "device": str(getattr(dev, "device_kind", dev)),

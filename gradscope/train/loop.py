@@ -26,6 +26,8 @@ import numpy as np
 import optax
 
 from ..config import Config
+from ..dynamics.propagate import over_runs_and_batch, propagate
+from ..dynamics.unroll import unroll
 from .clipping import clip_grads
 from .tasks import ADDING_WRONG_SQ_ERROR, Batch
 
@@ -178,8 +180,6 @@ def evaluate(step, spec: LoopSpec, params, batch: Batch):
 
 @partial(jax.jit, static_argnums=0)
 def _unroll_runs(step, params, s0, xs):
-    from ..dynamics.propagate import over_runs_and_batch
-    from ..dynamics.unroll import unroll
 
     return over_runs_and_batch(partial(unroll, step), 2)(params, s0, xs)[0]
 
@@ -191,7 +191,6 @@ def jacobian_profiles(step, params: dict, xs: np.ndarray, state_size: int
 
     **Returns:** `((R, L + 1) array, compile seconds)`.
     """
-    from ..dynamics.propagate import propagate
 
     cells = cell_params(params)
     R = next(iter(cells.values())).shape[0]

@@ -12,9 +12,27 @@ import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
+from .. import memory
+from ..cells import cell_for, init_params
 from ..config import Config
+from ..dynamics.compiled import compiled
+from ..dynamics.spectrum import recurrent_spectrum
+from ..errors import UsageError
+from ..io.schema import json_safe
+from .loop import (
+    CHUNK_MAX,
+    EVAL_BATCH,
+    JACOBIAN_BATCH,
+    LoopSpec,
+    evaluate,
+    init_head,
+    jacobian_profiles,
+    train_chunk,
+)
 from .tasks import Batch, Task, eval_batch, train_batch
 
 # Options of the analysis commands that `train` does not have: left out of its run configs.
@@ -60,9 +78,6 @@ def run_label(cfg: Config, theta: float, mode: str) -> str:
 
 def check_memory(cfg: Config, settings: TrainSettings) -> None:
     """Refuse, before allocating, a training step whose activations or batches cannot fit."""
-    from ..dynamics.propagate import available_memory_bytes
-    from ..errors import UsageError
-    from .loop import CHUNK_MAX, EVAL_BATCH
 
     R, B, L = len(settings.clips), settings.batch_size, settings.task.length
     chunk = min(settings.iters, settings.checkpoint_every, CHUNK_MAX)
@@ -72,7 +87,7 @@ def check_memory(cfg: Config, settings: TrainSettings) -> None:
     per_step = cfg.state_size + 3 * cfg.gates * cfg.hidden * cfg.layers + D
     held_out = EVAL_BATCH * L * (D + cfg.hidden + settings.task.output_size)  # inputs, h, readout
     need = 4 * (2 * R * B * (L + 1) * per_step + chunk * B * L * (D + 3) + R * held_out)
-    avail = available_memory_bytes()
+    avail = memory.available_bytes()
     if need > avail // 2:
         raise UsageError(
             f"{R} run(s) × batch {B} × {L} steps need about {need / 2**30:.1f} GiB to train, "
@@ -90,11 +105,7 @@ class GroupTrainer:
     """
 
     def __init__(self, cfg: Config, settings: TrainSettings) -> None:
-        import jax
-        import jax.numpy as jnp
 
-        from ..cells import cell_for, init_params
-        from .loop import CHUNK_MAX, EVAL_BATCH, JACOBIAN_BATCH, LoopSpec, init_head
 
         self.cfg, self.settings = cfg, settings
         self.chunk = min(settings.iters, settings.checkpoint_every, CHUNK_MAX)
@@ -137,7 +148,6 @@ class GroupTrainer:
                 progress(done)
 
     def _batches(self, start: int, n: int):
-        import jax.numpy as jnp
 
         s = self.settings
         batches = [train_batch(s.task, self.cfg.seed, i, s.batch_size)
@@ -149,8 +159,6 @@ class GroupTrainer:
         return stacked, active, iters
 
     def _train_chunk(self) -> None:
-        from ..dynamics.compiled import compiled
-        from .loop import train_chunk
 
         s, p = self.settings, self.progress
         stop = min((p.done // s.checkpoint_every + 1) * s.checkpoint_every, s.iters)
@@ -167,9 +175,6 @@ class GroupTrainer:
 
     def _measure(self) -> None:
         """Task error on the held-out batch, Jacobian profile and spectral radius of W_hh."""
-        from ..dynamics.compiled import compiled
-        from ..dynamics.spectrum import recurrent_spectrum
-        from .loop import evaluate, jacobian_profiles
 
         p = self.progress
         params = p.carry[0]
@@ -194,7 +199,6 @@ class GroupTrainer:
 
     def records(self) -> list[dict]:
         """One report run per θ (SPEC.md `train` runs), JSON-safe."""
-        from ..io.schema import json_safe
 
         p, s = self.progress, self.settings
         R = len(s.clips)

@@ -11,6 +11,9 @@ from typing import Any
 
 from ..config import Config, validate
 from ..errors import UsageError
+from ..train.clipping import CLIP_MODES
+from ..train.loop import OPTIMIZERS
+from ..train.tasks import make_task
 
 DEFAULTS = dict(task="adding", text=None, arch="rnn", clip="none", clip_mode="norm",
                 optimizer="adam", lr=1e-3, batch_size=32, iters=1000, tbptt=None,
@@ -77,9 +80,6 @@ def resolve_train(options: dict[str, Any]) -> tuple[list[Config], Any, list[floa
     **Arguments:** `options`: option name → value (`None`: not given); `arch` and `clip`
     may be comma strings or lists.
     """
-    from ..train.clipping import CLIP_MODES
-    from ..train.loop import OPTIMIZERS
-    from ..train.tasks import make_task
 
     known = set(DEFAULTS) | set(MODEL_OPTIONS) | {"activation"}
     unknown = sorted(set(options) - known)

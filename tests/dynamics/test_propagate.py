@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from gradscope import memory
 from gradscope.dynamics import propagate as prop_mod
 
 from .helpers import linear_rnn, run_propagate
@@ -101,7 +102,7 @@ def test_without_local_norms_the_other_results_are_the_same():
 def test_sizes_that_cannot_fit_are_refused(monkeypatch):
     from gradscope.errors import UsageError
 
-    monkeypatch.setattr(prop_mod, "available_memory_bytes", lambda: 2**30)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
     with pytest.raises(UsageError, match="GiB"):
         prop_mod.chunk_size(1, 16384, 100, 4)
     assert prop_mod.chunk_size(1, 256, 1000, 4) >= 1
