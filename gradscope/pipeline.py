@@ -34,7 +34,7 @@ def _loss_grad_at_T(cfg: Config, B: int, S: int) -> np.ndarray:
 
 
 @partial(jax.jit, static_argnums=0)
-def _forward(cell, params, s0, xs):
+def forward(cell, params, s0, xs):
     """States, aux and, per step, whether the state is non-finite (R, B, T+1)."""
     states, aux = over_runs_and_batch(partial(unroll, cell), 2)(params, s0, xs)
     return states, aux, ~jnp.isfinite(states).all(axis=-1)
@@ -155,7 +155,7 @@ def jacobian_norms(cfgs: list[Config]) -> np.ndarray:
 
 def _compile_forward(g: _Group):
     """The group's forward program: `(executable, seconds)`."""
-    return compiled(_forward, (g.cell,), g.params, g.s0, g.xs)
+    return compiled(forward, (g.cell,), g.params, g.s0, g.xs)
 
 
 def _analyze_group(cfgs: list[Config], progress, inputs) -> list[dict]:

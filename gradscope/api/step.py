@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -25,7 +26,7 @@ from ..dynamics.lyapunov import lyapunov_exponents
 from ..dynamics.propagate import propagate
 from ..errors import RunError, UsageError
 from ..io.schema import build_report, device_info
-from ..pipeline import _forward
+from ..pipeline import forward
 from ..records import step_run_record
 from ..result import Report
 from .session import Progress, session
@@ -74,7 +75,7 @@ def analyze_step(step: Callable, params: Any, xs, s0, *, x64: bool = False,
             raise UsageError(f"analyze_step({name}): lyapunov={lyapunov} is not in 1..{S} "
                              "(the state size)",
                              f"ask for at most {S} exponents")
-        values, cell, call = _as_cell(step, params, unravel, name, dtype)
+        values, cell, call = _as_cell(step, params, unravel, s_flat.shape[-1], name, dtype)
         _check_structure(call, values, unravel(s_flat[0]), x[0, 0], name)
         _check_step(cell, values, s_flat[0], x[0, 0], name)
         s_all = s_flat if batched else jnp.broadcast_to(s_flat, (B, S))
@@ -119,28 +120,52 @@ def _finite(name: str, what: str, a: np.ndarray) -> None:
                          f"pass finite {what}")
 
 
-def _as_cell(step, params, unravel, name: str, dtype):
+@dataclass(frozen=True)
+class _FlatStep:
+    """The caller's step on the flat state, with params' array leaves passed as values.
+    Equal for the same step function, params structure and state structure, so that the
+    engine's compiled programs serve every later call with them (a notebook's reruns)."""
+
+    step: Callable
+    tree: Any  # params' treedef
+    key: Any  # params' leaves that are not arrays; a token of its own where unhashable
+    state: Any  # the state's treedef, shapes and dtypes
+    static: tuple = field(compare=False)  # params' leaves, _VALUE where an array
+    unravel: Callable = field(compare=False)
+
+    def call(self, vals, s, x):
+        """The step itself, on the state as a pytree."""
+        it = iter(vals)
+        p = jax.tree.unflatten(self.tree, [next(it) if a is _VALUE else a
+                                           for a in self.static])
+        return self.step(p, s, x)
+
+    def __call__(self, vals, s, x):
+        return ravel_pytree(self.call(vals, self.unravel(s), x))[0].astype(s.dtype), {}
+
+
+_VALUE = object()  # marks a params leaf that is an array, passed as a value
+
+
+def _as_cell(step, params, unravel, size: int, name: str, dtype):
     """`(values, cell, call)`: params' float array leaves as `dtype` (the values the engine
     vmaps over), a `Cell` whose step puts them back into params and works on the flat
     state, and `call(values, s, x)`, the step itself on the state as a pytree."""
-
-
     leaves, tree = jax.tree.flatten(params)
     dynamic = [hasattr(a, "shape") and hasattr(a, "dtype") for a in leaves]
     values = [jnp.asarray(a, dtype) if np.dtype(a.dtype).kind == "f" else jnp.asarray(a)
               for a, d in zip(leaves, dynamic, strict=True) if d]
-    static = [None if d else a for a, d in zip(leaves, dynamic, strict=True)]
-
-    def call(vals, s, x):
-        it = iter(vals)
-        p = jax.tree.unflatten(tree, [next(it) if d else a for a, d in zip(static, dynamic,
-                                                                            strict=True)])
-        return step(p, s, x)
-
-    def flat_step(vals, s, x):
-        return ravel_pytree(call(vals, unravel(s), x))[0].astype(s.dtype), {}
-
-    return values, Cell(flat_step, name), call
+    static = tuple(_VALUE if d else a for a, d in zip(leaves, dynamic, strict=True))
+    state = jax.eval_shape(unravel, jnp.zeros(size, dtype))
+    spec = (jax.tree.structure(state), tuple((a.shape, str(a.dtype))
+                                              for a in jax.tree.leaves(state)))
+    try:
+        hash((step, static))
+        key = static
+    except TypeError:  # an unhashable leaf: this call's programs are its own
+        key = object()
+    flat = _FlatStep(step, tree, key, spec, static, unravel)
+    return values, Cell(flat, name), flat.call
 
 
 def _check_structure(call, values, s, x, name: str) -> None:
@@ -194,7 +219,7 @@ def _run(cell, values, s0, xs, norm: str, lyapunov: int | None, progress) -> dic
 
     params = jax.tree.map(lambda a: a[None], values)  # one run
     s0, xs = s0[None], xs[None]
-    fwd, compile_s = compiled(_forward, (cell,), params, s0, xs)
+    fwd, compile_s = compiled(forward, (cell,), params, s0, xs)
     t0 = time.perf_counter()
     states, _, nonfinite = fwd(params, s0, xs)
     prop = propagate(cell, params, states, xs, jnp.ones_like(s0), norm=norm, progress=progress)

@@ -13,8 +13,9 @@ it gets them, as Lineax's solvers say how a system is solved:
 - `JacrevCell` — the dense Jacobian from `jax.jacrev`, then a matrix product: the
   reference the other two are tested against.
 
-A cell is called like its step: `cell(params, s, x) -> (s', aux)`. Cells compare by
-identity, so one cell object per cell shape lets `jax.jit` reuse its programs.
+A cell is called like its step: `cell(params, s, x) -> (s', aux)`. Cells are equal when
+their functions are, so one cell per cell shape (`cell_for`) lets `jax.jit` reuse its
+programs.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import jax
 from ._structured import times_jacobian
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Cell:
     """A step `(params, s, x) -> (s', aux)` whose Jacobian is taken through its VJP.
 
@@ -66,7 +67,7 @@ class Cell:
         return jax.jacrev(self.next_state, argnums=1)(params, s, x)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class StructuredCell(Cell):
     """A one-layer cell whose J comes from its unit-wise form (`_structured.py`).
 
@@ -86,7 +87,7 @@ class StructuredCell(Cell):
         return self.products(params, s, x)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class JacrevCell(Cell):
     """The reference: J from `jax.jacrev`, then a dense product."""
 

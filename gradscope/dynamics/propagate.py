@@ -31,6 +31,7 @@ from ..cells import Cell
 from ..errors import UsageError
 from .compiled import compiled
 from .norms import (
+    MAX_ITERS,
     log10_frobenius,
     log10_vector_norm,
     rescale,
@@ -40,6 +41,7 @@ from .norms import (
 )
 
 MAX_CHUNK = 64
+LOCAL_MAX = 1024  # steps per call of the local norms' program
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,11 @@ def _chunk(cell: Cell, norm: str, params, carry, s_prev, xs, mask):
     def body(c, inp):
         P, lp, g, lg, U = c
         s, x, m = inp
-        PJ = cell.times_jacobian(params, jnp.concatenate([P, g[None]]), s, x)
+        PJ = cell.times_jacobian(params, P, s, x)
+        gJ = cell.times_jacobian(params, g[None], s, x)[0]
         # a padded step (before t = 0) leaves P and g alone; its outputs are dropped
-        P, lp = rescale(jnp.where(m, PJ[:-1], P), lp)
-        g, lg = rescale(jnp.where(m, PJ[-1], g), lg)
+        P, lp = rescale(jnp.where(m, PJ, P), lp)
+        g, lg = rescale(jnp.where(m, gJ, g), lg)
         log_norm, U = _log10_norm_of_P(norm, P, U)
         return (P, lp, g, lg, U), (log_norm + lp, lg + log10_vector_norm(g))
 
@@ -115,21 +118,21 @@ def over_runs_and_batch(fn, data_args: int):
     return jax.vmap(per_run, in_axes=(0,) * (1 + data_args))
 
 
-@partial(jax.jit, static_argnums=(0, 1, 2))
-def _batched_chunk(cell, norm, local, params, carry, s_prev, xs, mask):
-    """A chunk of every run and sequence: the carried chain, its norms and, with `local`,
-    the norms of the chunk's own J_t."""
+@partial(jax.jit, static_argnums=(0, 1))
+def _batched_chunk(cell, norm, params, carry, s_prev, xs, mask):
+    """A chunk of every run and sequence: the carried chain and its norms."""
     def fn(p, c, s, x):
         return _chunk(cell, norm, p, c, s, x, mask)
 
     carry, (pn, gn) = over_runs_and_batch(fn, 3)(params, carry, s_prev, xs)
-    ln = _local_norms(cell, norm, params, s_prev, xs, mask) if local else None
-    return carry, pn, gn, ln
+    return carry, pn, gn
 
 
+@partial(jax.jit, static_argnums=(0, 1))
 def _local_norms(cell, norm, params, s_prev, xs, mask):
-    """log10 ‖J_t‖ for a chunk of steps: independent of P, so batched over the steps (padded
-    steps run no iterations)."""
+    """log10 ‖J_t‖ for a block of steps, every run and sequence: independent of P, so
+    batched over the steps (padded steps run no iterations). A block of hundreds of steps
+    keeps the Lanczos iterations' products large enough to run at the matmul rate."""
     R, B, C = s_prev.shape[:3]
     skip = jnp.broadcast_to(~mask, (B, C)).reshape(B * C)
 
@@ -138,6 +141,35 @@ def _local_norms(cell, norm, params, s_prev, xs, mask):
 
     out = jax.vmap(per_run)(params, s_prev.reshape(R, B * C, -1), xs.reshape(R, B * C, -1))
     return out.reshape(R, B, C)
+
+
+def local_block(runs: int, batch: int, steps: int, state: int, width: int,
+                itemsize: int) -> int:
+    """Steps per call of `_local_norms`: all of them up to LOCAL_MAX, fewer where the
+    batched Lanczos vectors (a few S-vectors and the recurrences' coefficients per step)
+    would take more than an eighth of the memory left."""
+    per_step = runs * batch * (6 * state + 2 * MAX_ITERS + width) * itemsize
+    fit = max(1, memory.available_bytes() // 8 // per_step)
+    return int(min(steps, LOCAL_MAX, fit))
+
+
+def _local(cell, norm, params, states, xs) -> tuple[np.ndarray, float]:
+    """log10 ‖J_t‖, t = 1..T, (R, B, T), in blocks of `local_block` steps; and the seconds
+    their compile took."""
+    R, B, T1, S = states.shape
+    T = T1 - 1
+    L = local_block(R, B, T, S, xs.shape[-1], states.dtype.itemsize)
+    n = -(-T // L)
+    pad = n * L - T
+    widths = ((0, 0), (0, 0), (0, pad), (0, 0))
+    s_prev = jnp.pad(states[:, :, :T], widths)
+    xs_p = jnp.pad(jnp.asarray(xs), widths)
+    real = np.arange(n * L) < T
+    run, compile_s = compiled(_local_norms, (cell, norm), params, s_prev[:, :, :L],
+                              xs_p[:, :, :L], real[:L])
+    out = [np.asarray(run(params, s_prev[:, :, j * L:(j + 1) * L], xs_p[:, :, j * L:(j + 1) * L],
+                          real[j * L:(j + 1) * L])) for j in range(n)]
+    return np.concatenate(out, axis=2)[:, :, :T], compile_s
 
 
 def _start(g_T):
@@ -181,18 +213,20 @@ def propagate(cell: Cell, params, states, xs, g_T, *, norm="spectral", local=Tru
     real = np.arange(n * C) >= pad
     carry = _start(g_T)
     first = slice((n - 1) * C, n * C)  # every chunk has the shapes of this one
-    run_chunk, compile_s = compiled(_batched_chunk, (cell, norm, local), params, carry,
+    run_chunk, compile_s = compiled(_batched_chunk, (cell, norm), params, carry,
                                     s_prev[:, :, first], xs_p[:, :, first], real[first])
-    P_out, g_out, J_out = [], [], []
+    P_out, g_out = [], []
     for j in reversed(range(n)):
         sl = slice(j * C, (j + 1) * C)
-        carry, pn, gn, ln = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
+        carry, pn, gn = run_chunk(params, carry, s_prev[:, :, sl], xs_p[:, :, sl], real[sl])
         P_out.append(np.asarray(pn))
         g_out.append(np.asarray(gn))
-        if local:
-            J_out.append(np.asarray(ln))
         if progress is not None:
             progress(min(T, (n - j) * C), T)
+    local_norm = None
+    if local:
+        local_norm, local_s = _local(cell, norm, params, states, xs)
+        compile_s += local_s
 
     def cat(parts):  # the chunks in time order, without the padding
         return np.concatenate(parts[::-1], axis=2)[:, :, pad:]
@@ -202,7 +236,7 @@ def propagate(cell: Cell, params, states, xs, g_T, *, norm="spectral", local=Tru
     jac = np.concatenate([cat(P_out), np.full((R, B, 1), log_eye)], axis=2)
     return Propagation(
         jacobian_norm=jac,
-        local_norm=cat(J_out) if local else None,
+        local_norm=local_norm,
         loss_grad_norm=np.concatenate([cat(g_out), g_T_log], axis=2),
         compile_s=compile_s,
     )

@@ -398,3 +398,20 @@ def test_report_dict_json_and_folder(tmp_path):
     for name in ("report.json", "report.md", "report.html", "plots/jacobian_norm.png"):
         assert (out / name).is_file(), name
     assert gradscope.Report.read(out).to_dict()["command"] == "analyze_step"
+
+
+def test_a_second_call_with_the_same_step_reuses_its_compiled_programs():
+    # the same step function and structures, other values: nothing is compiled again
+    import jax.numpy as jnp
+
+    def step(p, h, x):
+        return jnp.tanh(p["w"] @ h + x)
+
+    xs = np.zeros((12, 3))  # the state stays 0: J_t = W, so ‖P_0‖ = a^12 for W = a·I
+    first = gradscope.analyze_step(step, {"w": 0.9 * np.eye(3)}, xs, np.zeros(3))
+    again = gradscope.analyze_step(step, {"w": 0.5 * np.eye(3)}, xs, np.zeros(3))
+    assert first.runs[0].to_dict()["timings"]["compile_s"] > 0
+    assert again.runs[0].to_dict()["timings"]["compile_s"] == 0
+    for report, a in ((first, 0.9), (again, 0.5)):
+        assert report.runs[0].series["log10_jacobian_norm"][0] == pytest.approx(
+            12 * np.log10(a), abs=1e-4)
