@@ -41,7 +41,10 @@ from .norms import (
 )
 
 MAX_CHUNK = 64
-LOCAL_MAX = 1024  # steps per call of the local norms' program
+# Lanczos problems (runs × sequences × steps) per call of the local norms' program: enough
+# to keep its products large, few enough that the slowest to converge, which every other
+# lane of the batched iteration waits for, stays near the typical one
+LOCAL_MAX = 1024
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,12 @@ def _local_norms(cell, norm, params, s_prev, xs, mask):
 
 def local_block(runs: int, batch: int, steps: int, state: int, width: int,
                 itemsize: int) -> int:
-    """Steps per call of `_local_norms`: all of them up to LOCAL_MAX, fewer where the
-    batched Lanczos vectors (a few S-vectors and the recurrences' coefficients per step)
-    would take more than an eighth of the memory left."""
+    """Steps per call of `_local_norms`: LOCAL_MAX problems over the runs and sequences,
+    fewer where the batched Lanczos vectors (a few S-vectors and the recurrences'
+    coefficients per step) would take more than an eighth of the memory left."""
     per_step = runs * batch * (6 * state + 2 * MAX_ITERS + width) * itemsize
     fit = max(1, memory.available_bytes() // 8 // per_step)
-    return int(min(steps, LOCAL_MAX, fit))
+    return int(max(1, min(steps, LOCAL_MAX // (runs * batch), fit)))
 
 
 def _local(cell, norm, params, states, xs) -> tuple[np.ndarray, float]:
