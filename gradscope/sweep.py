@@ -190,7 +190,6 @@ def resolve_train_cell(options: dict) -> Config:
     """A train cell: one architecture and one clip threshold; its config carries every
     training option (and `clip`) so that its id changes with any of them."""
 
-
     for key in ("arch", "clip"):
         value = options.get(key)
         if isinstance(value, (list, tuple)) or (isinstance(value, str) and "," in value):

@@ -114,7 +114,6 @@ def run_record(path: dict, theta: float | None, common: dict) -> dict:
     """One run of the report: the path's series (iterations 0..iters; `clipped` and
     `step_norm` per step, so one shorter) and its summary."""
 
-
     steps_ok = np.isfinite(path["step_norm"])
     jumps = np.where(steps_ok, path["step_norm"], -np.inf)
     k_max = int(np.argmax(jumps)) if steps_ok.any() else None

@@ -20,7 +20,6 @@ def session(platform: str | None = None, tf32: bool = False) -> Iterator[None]:
     """Full-precision float32 products (TF32 with `tf32`), on `platform`'s first device
     (`"cpu"` or `"gpu"`; None: JAX's default)."""
 
-
     with ExitStack() as stack:
         stack.enter_context(matmul_precision(tf32))
         if platform is not None:

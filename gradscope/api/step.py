@@ -61,7 +61,6 @@ def analyze_step(step: Callable, params: Any, xs, s0, *, x64: bool = False,
     arguments into NaN or inf.
     """
 
-
     name = label or getattr(step, "__name__", None) or type(step).__name__
     if norm not in NORMS:
         raise UsageError(f"analyze_step({name}): unknown norm {norm!r}",

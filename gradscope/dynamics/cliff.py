@@ -34,7 +34,6 @@ LOG10_TINY = float(np.log10(TINY))
 
 
 def _act(name: str):
-
     if name == "sigmoid":
         return jax.nn.sigmoid
     if name == "tanh":
@@ -69,7 +68,6 @@ def log10_floor(x):
 
 @cache
 def _surface_fn(steps: int, activation: str):
-
     vg = jax.value_and_grad(partial(loss, steps=steps, activation=activation))
 
     def points(thetas, x0, target):
@@ -81,7 +79,6 @@ def _surface_fn(steps: int, activation: str):
 
 @cache
 def _points_fn(steps: int, activation: str):
-
     vg = jax.value_and_grad(partial(loss, steps=steps, activation=activation))
     return jax.jit(jax.vmap(vg, in_axes=(0, None, None)))
 
@@ -111,7 +108,6 @@ def surface(ws: np.ndarray, bs: np.ndarray, *, x0: float, target: float, steps: 
 
 
 def _surface(ws, bs, *, x0, target, steps, activation, progress):
-
     W, B = np.meshgrid(np.asarray(ws, np.float64), np.asarray(bs, np.float64))
     pts = np.stack([W.ravel(), B.ravel()], axis=-1)
     n = len(pts)
@@ -141,7 +137,6 @@ def safe_norm(v):
 
 @cache
 def _descend_fn(steps: int, activation: str, iters: int):
-
     vg = jax.value_and_grad(partial(loss, steps=steps, activation=activation))
 
     def one(theta_clip, start, lr, x0, target):

@@ -180,7 +180,6 @@ def evaluate(step, spec: LoopSpec, params, batch: Batch):
 
 @partial(jax.jit, static_argnums=0)
 def _unroll_runs(step, params, s0, xs):
-
     return over_runs_and_batch(partial(unroll, step), 2)(params, s0, xs)[0]
 
 

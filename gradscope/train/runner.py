@@ -148,7 +148,6 @@ class GroupTrainer:
                 progress(done)
 
     def _batches(self, start: int, n: int):
-
         s = self.settings
         batches = [train_batch(s.task, self.cfg.seed, i, s.batch_size)
                    for i in range(start, start + n)]
