@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
+@pytest.mark.slow
 def test_gpu_benchmark_script_runs_on_the_cpu_at_tiny_sizes():
     recorded = {p.name: p.stat().st_mtime for p in BENCH.glob("results-*.json")}
     r = subprocess.run([sys.executable, "run_gpu.py", "--platform", "cpu", "--smoke"],
@@ -28,6 +30,7 @@ def test_gpu_benchmark_script_runs_on_the_cpu_at_tiny_sizes():
     assert {p.name: p.stat().st_mtime for p in BENCH.glob("results-*.json")} == recorded
 
 
+@pytest.mark.slow
 def test_cli_benchmark_script_times_every_case_at_tiny_sizes():
     recorded = {p.name: p.stat().st_mtime for p in BENCH.glob("results-*.json")}
     r = subprocess.run([sys.executable, "run_cli.py", "--smoke"], cwd=BENCH,

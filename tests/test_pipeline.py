@@ -104,6 +104,7 @@ def test_lyapunov_top_exponent_matches_the_fitted_gain():
     assert top == pytest.approx(run["summary"]["log10_gain_per_step"], abs=0.02)
 
 
+@pytest.mark.slow
 def test_theory_matches_measured_gain_for_a_wide_tanh_rnn():
     # H = 512, Gaussian init, both sides of the edge of chaos (χ = 1 near scale 1.9 here).
     # Measured minus theory is +0.013, +0.010, +0.009, +0.004 (finite-width effects shrink

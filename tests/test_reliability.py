@@ -56,6 +56,7 @@ def _start(args, cache):
     return p
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
 def test_an_interrupted_analyze_leaves_no_report_and_reruns(tmp_path, sig):
     out = tmp_path / "run"
@@ -97,6 +98,7 @@ def test_an_unwritable_out_folder_is_refused_before_work(capsys, tmp_path, monke
     _assert_usage_error(code, out, err, "/proc/gradscope-cannot-write")
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(H=st.integers(2, 12), log_a=st.floats(-3.0, 3.0), seed=st.integers(0, 1000))
@@ -111,6 +113,7 @@ def test_log_norms_stay_finite_and_exact_from_1e_minus_300_to_1e300(H, log_a, se
         assert s[t] == pytest.approx((100 - t) * log_a, abs=1e-3 + 2e-5 * abs(s[t]))
 
 
+@pytest.mark.slow
 @settings(max_examples=4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(arch=st.sampled_from(["rnn", "lstm", "gru"]), H=st.integers(2, 10),
@@ -127,6 +130,7 @@ def test_float32_agrees_with_x64_over_random_configs(arch, H, scale, init, seed)
 
 
 
+@pytest.mark.slow
 def test_a_killed_train_leaves_no_report_and_reruns(tmp_path):
     out = tmp_path / "train"
     args = ["train", "--task", "adding", "-a", "lstm", "-T", "40", "-H", "32", "--iters",
@@ -141,6 +145,7 @@ def test_a_killed_train_leaves_no_report_and_reruns(tmp_path):
     assert (out / "report.json").is_file()
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_a_sweep_keeps_finished_cells(tmp_path):
     spec = tmp_path / "s.toml"
     cells = tmp_path / "o" / "cells"

@@ -89,6 +89,7 @@ def test_analyze_json_report_and_plots(tmp_path):
         assert p.with_suffix(".svg").exists()
 
 
+@pytest.mark.slow
 def test_the_real_process_ends_with_its_output_complete(tmp_path):
     # what the command printed reaches the reader (the table's last line, a JSON report
     # larger than stdio's buffer), and a reader that closed the pipe early (`| head`) costs

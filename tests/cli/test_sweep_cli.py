@@ -134,6 +134,7 @@ def test_shards_together_equal_one_run_and_merge(tmp_path, full):
     assert gradscope("sweep", str(path), "--shard", "2/2").returncode == 2
 
 
+@pytest.mark.slow
 def test_cells_spread_over_four_devices_equal_a_one_device_run(tmp_path, full):
     path = _write(tmp_path, SWEEP.format(out=tmp_path / "d4"))
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4"
@@ -162,6 +163,7 @@ def _assert_close(got, expected):
                                            np.array(values, float), rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_two_processes_over_loopback_share_the_cells(tmp_path, full):
     import socket
 
@@ -184,6 +186,7 @@ def test_two_processes_over_loopback_share_the_cells(tmp_path, full):
     _assert_close(_numbers(tmp_path / "multi"), _numbers(full[1]))
 
 
+@pytest.mark.slow
 def test_restarts_after_sigkill_end_with_the_uninterrupted_results(tmp_path):
     grid = SWEEP.replace(
         "hidden = 6", "hidden = 6\nlayers = 1").replace('seed = [0, 1]', 'seed = [0, 1]\n'

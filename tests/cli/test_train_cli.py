@@ -11,6 +11,7 @@ import pytest
 from .test_analyze_cli import _assert_usage_error, gradscope, run_main
 
 
+@pytest.mark.slow
 def test_lstm_learns_adding_and_weights_round_trip_through_analyze(tmp_path):
     out, weights = tmp_path / "run", tmp_path / "w.safetensors"
     r = gradscope("train", "--task", "adding", "--arch", "lstm", "--clip", "none,1", "-H", "32",

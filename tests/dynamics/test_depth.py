@@ -55,6 +55,7 @@ def _stack_step(params, s, x, cfg):
     return np.concatenate(out)
 
 
+@pytest.mark.slow
 def test_residual_connections_keep_the_depth_gradient_alive():
     # The seeds (ResNet): an identity path lets the gradient pass down the stack. An 8-layer
     # LSTM (H = 32) loses about 10^-3.7 from top to bottom, with skips about 10^-0.2; a
