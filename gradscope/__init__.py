@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; at run time the names load
     from .api import analyze as analyze
     from .api import analyze_step as analyze_step
     from .api import compare as compare
+    from .api import load as load
+    from .api import merge as merge
     from .api import spectrum as spectrum
     from .api.cliff import cliff as cliff
     from .api.sweeping import sweep as sweep
@@ -41,6 +43,8 @@ _LAZY = {
     "compare": ("gradscope.api", "compare"),
     "spectrum": ("gradscope.api", "spectrum"),
     "analyze_step": ("gradscope.api", "analyze_step"),
+    "load": ("gradscope.api", "load"),
+    "merge": ("gradscope.api", "merge"),
     "train": ("gradscope.api.training", "train"),
     "cliff": ("gradscope.api.cliff", "cliff"),
     "sweep": ("gradscope.api.sweeping", "sweep"),

@@ -1,6 +1,8 @@
-"""Names and limits that several layers share and that import nothing: the architectures
-and their PyTorch gate layout, the output formats and the `cliff` command's limits."""
+"""Names and limits that several layers share and that import nothing: the report's schema,
+the architectures and their PyTorch gate layout, the output formats and the `cliff`
+command's limits."""
 
+SCHEMA = "gradscope.report/1"  # report.json's format (SPEC.md)
 ARCHS = ("rnn", "lstm", "gru")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # gate blocks of weight_hh (PyTorch's layout)
 GATE_NAMES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}

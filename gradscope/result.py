@@ -19,15 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .constants import SCHEMA
 from .errors import UsageError
 
 if TYPE_CHECKING:
     import pandas
     from matplotlib.figure import Figure
-
-# The schema this module reads (`gradscope.io.schema.SCHEMA`, not imported: that module
-# imports the dynamics).
-SCHEMA = "gradscope.report/1"
 
 # The figure a notebook shows under the summary table, by command (default: analyses).
 MAIN_FIGURE = {"train": "loss", "cliff": "cliff_surface", "spectrum": "spectrum"}
@@ -149,28 +146,6 @@ class Report:
             raise UsageError(f"this report has schema {schema!r}, not {SCHEMA!r}",
                              "read it with the gradscope version that wrote it")
         self._report = report
-
-    @classmethod
-    def read(cls, path: str | Path) -> Report:
-        """A report from disk.
-
-        **Arguments:**
-
-        - `path`: an output folder (its report.json is read) or a report.json file.
-
-        **Returns:** the `Report`. Raises `UsageError` when the file is missing or not a report.
-        """
-        path = Path(path)
-        file = path / "report.json" if path.is_dir() else path
-        try:
-            report = json.loads(file.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise UsageError(f"cannot read {file}: {e.strerror or e}",
-                             "pass an output folder of gradscope or its report.json") from e
-        except ValueError as e:
-            raise UsageError(f"{file} is not JSON: {e}",
-                             "pass a report.json written by gradscope") from e
-        return cls(report)
 
     # ----------------------------------------------------------------------- the dict
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gradscope
 from gradscope.errors import UsageError
 from gradscope.result import SCHEMA, Report, Run
 from tests.report.conftest import (
@@ -334,9 +335,7 @@ def test_write_makes_the_clis_folder_and_refuses_to_overwrite(tmp_path):
         r.write(out)
     assert r.write(str(out), figures=False, force=True) == out
 
-    back = Report.read(out)
-    assert back.to_dict() == original
-    assert Report.read(out / "report.json").to_dict() == original
+    assert gradscope.load(out).to_dict() == original
 
 
 def test_write_without_figures_and_to_a_new_folder(tmp_path, monkeypatch):
@@ -347,12 +346,12 @@ def test_write_without_figures_and_to_a_new_folder(tmp_path, monkeypatch):
     assert not (out / "plots").exists()
 
 
-def test_read_refuses_what_is_not_a_report(tmp_path):
-    with pytest.raises(UsageError, match="cannot read"):
-        Report.read(tmp_path)  # no report.json
+def test_load_refuses_what_is_not_a_report(tmp_path):
+    with pytest.raises(UsageError, match="holds no report.json"):
+        gradscope.load(tmp_path)
     (tmp_path / "report.json").write_text("{not json")
-    with pytest.raises(UsageError, match="not JSON"):
-        Report.read(tmp_path)
+    with pytest.raises(UsageError, match="cannot read"):
+        gradscope.load(tmp_path)
 
 
 # --------------------------------------------------------------------------- notebooks

@@ -2,6 +2,7 @@
 and `analyze_step` for a step function of your own."""
 
 from .analysis import analyze, compare, run_configs, spectrum
+from .merge import load, merge
 from .step import analyze_step
 
-__all__ = ["analyze", "analyze_step", "compare", "run_configs", "spectrum"]
+__all__ = ["analyze", "analyze_step", "compare", "load", "merge", "run_configs", "spectrum"]

@@ -13,8 +13,7 @@ import jax
 import numpy as np
 
 from .. import __version__
-
-SCHEMA = "gradscope.report/1"
+from ..constants import SCHEMA
 
 SERIES_KEYS = (
     "log10_jacobian_norm",
