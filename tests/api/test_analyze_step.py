@@ -397,7 +397,7 @@ def test_report_dict_json_and_folder(tmp_path):
     out = report.write(tmp_path / "out")
     for name in ("report.json", "report.md", "report.html", "plots/jacobian_norm.png"):
         assert (out / name).is_file(), name
-    assert gradscope.Report.read(out).to_dict()["command"] == "analyze_step"
+    assert gradscope.load(out).to_dict()["command"] == "analyze_step"
 
 
 def test_a_second_call_with_the_same_step_reuses_its_compiled_programs():
