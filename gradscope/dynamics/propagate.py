@@ -35,6 +35,7 @@ from .norms import (
     log10_frobenius,
     log10_vector_norm,
     rescale,
+    scale_value,
     start_block,
     top_singular_value,
     tracked_top_singular_value,
@@ -110,7 +111,8 @@ def _chunk(cell: Cell, norm: str, params, carry, s_prev, xs, mask):
         P, lp = rescale(jnp.where(m, PJ, P), lp)
         g, lg = rescale(jnp.where(m, gJ, g), lg)
         log_norm, U = _log10_norm_of_P(norm, P, U)
-        return (P, lp, g, lg, U), (log_norm + lp, lg + log10_vector_norm(g))
+        return (P, lp, g, lg, U), (log_norm + scale_value(lp),
+                                   scale_value(lg) + log10_vector_norm(g))
 
     return jax.lax.scan(body, carry, (s_prev, xs, mask), reverse=True)
 
@@ -176,7 +178,8 @@ def _local(cell, norm, params, states, xs) -> tuple[np.ndarray, float]:
 
 
 def _start(g_T):
-    """The chain's first carry, built on the host: P = I, the loss gradient rescaled, the
+    """The chain's first carry, built on the host: P = I and its log10 scale, the loss
+    gradient rescaled and its scale (each scale a compensated sum, `norms.rescale`), the
     tracker's starting block; placed like `g_T`."""
     g = np.asarray(g_T)
     R, B, S = g.shape
@@ -185,9 +188,9 @@ def _start(g_T):
     with np.errstate(divide="ignore"):
         lg = np.log10(m[..., 0]).astype(g.dtype)
     U = start_block(S, g.dtype)
-    carry = (np.broadcast_to(np.eye(S, dtype=g.dtype), (R, B, S, S)),
-             np.zeros((R, B), g.dtype), (g / safe).astype(g.dtype), lg,
-             np.broadcast_to(U, (R, B) + U.shape))
+    zero = np.zeros((R, B), g.dtype)
+    carry = (np.broadcast_to(np.eye(S, dtype=g.dtype), (R, B, S, S)), (zero, zero),
+             (g / safe).astype(g.dtype), (lg, zero), np.broadcast_to(U, (R, B) + U.shape))
     return jax.device_put(carry, getattr(g_T, "sharding", None))
 
 
