@@ -244,6 +244,13 @@ def resolve(explicit: dict[str, Any], *, preset: str | None = None) -> Config:
         raise UsageError(f"unknown option {unknown[0]!r}", "see `gradscope analyze --help`")
 
     if values.get("weights"):
+        ignored = [k for k in WEIGHT_OPTIONS if k in given]
+        if ignored:
+            flag = "--" + ignored[0].replace("_", "-")
+            raise UsageError(f"{flag} has no effect with --weights: the weights come from "
+                             f"{values['weights']}",
+                             f"drop {flag}, or compare the file with an init: gradscope compare "
+                             f"--weights {values['weights']} {flag} …")
         found = _weights.infer_sizes(_weights.read_state_dict(values["weights"]))
         _merge_found(values, given, found, source=values["weights"])
     inputs = values.get("inputs", "gaussian")
@@ -255,6 +262,10 @@ def resolve(explicit: dict[str, Any], *, preset: str | None = None) -> Config:
         found = _inputs.infer_sizes(inputs)
         _merge_found(values, given, found, source=inputs)
     return validate(Config(**values))
+
+
+# options that only shape weights drawn by an initialiser: a weights file leaves them no role
+WEIGHT_OPTIONS = ("init", "scale", "forget_bias")
 
 
 def _merge_found(values: dict[str, Any], given: dict[str, Any], found: dict[str, Any],

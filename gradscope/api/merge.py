@@ -26,6 +26,13 @@ def merge(*folders: str | os.PathLike) -> Report:
     `train` and `cliff` reports merge only with reports of their own command)."""
     if not folders:
         raise UsageError("no folders to merge", "pass one or more output folders")
+    seen: dict[Path, str] = {}
+    for f in folders:
+        key = Path(f).resolve()
+        if key in seen:
+            raise UsageError(f"{f} is given twice (as {seen[key]} too): its runs would be "
+                             "counted twice", "pass each folder once")
+        seen[key] = str(f)
     return Report(_merge([load(f).to_dict() for f in folders], [str(f) for f in folders]))
 
 

@@ -14,9 +14,13 @@ def split_list(option: str, value: str | None, cast=str) -> list | None:
     """`"0.5,1,1.5"` -> [0.5, 1.0, 1.5]; a bad item is a usage error naming it."""
     if value is None:
         return None
-    items = [v.strip() for v in str(value).split(",") if v.strip()]
-    if not items:
+    items = [v.strip() for v in str(value).split(",")]
+    if not any(items):
         raise UsageError(f"{option} is empty", f"pass a comma list, e.g. {option} 0.5,1,1.5")
+    if not all(items):
+        raise UsageError(f"{option} {value!r} has an empty entry",
+                         f"separate the values by single commas, e.g. {option} "
+                         f"{','.join(i for i in items if i)}")
     out = []
     for v in items:
         try:

@@ -59,9 +59,21 @@ def _fail(message: str, hint: str, code: int) -> None:
     sys.exit(code)
 
 
-def _command_name(args: list[str]) -> str:
+def _usage_hint(args: list[str]) -> str:
+    """Where to look: the help of the command given, or, for a command that does not exist,
+    the closest one's."""
+    import difflib
+
     names = [a for a in args if not a.startswith("-")]
-    return f"gradscope {names[0]}" if names else "gradscope"
+    if not names:
+        return "run 'gradscope --help' for the options"
+    commands = list(typer.main.get_command(app).commands)
+    if names[0] in commands:
+        return f"run 'gradscope {names[0]} --help' for the options"
+    close = difflib.get_close_matches(names[0], commands, n=1)
+    if close:
+        return f"did you mean 'gradscope {close[0]}'? run 'gradscope {close[0]} --help'"
+    return f"run 'gradscope --help' for the commands: {', '.join(commands)}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,8 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(e.message, e.hint, e.exit_code)
     except typer.TyperException as e:
         _fail(e.format_message().splitlines()[0] if e.format_message() else "bad usage",
-              f"run '{_command_name(args)} --help' for the options",
-              getattr(e, "exit_code", 2))
+              _usage_hint(args), getattr(e, "exit_code", 2))
     except (KeyboardInterrupt, typer.Abort):
         _fail(*INTERRUPTED, 130)
     except MemoryError:

@@ -81,7 +81,7 @@ def _table(report: dict):
     """One row per clip setting."""
     from rich.table import Table
 
-    from ..report.text import fmt
+    from ..report.text import fmt, share
 
     table = Table(title="gradient descent across the cliff", title_justify="left",
                   caption="max jump: largest ‖Δ(w, b)‖ of one step; clipped: share of steps "
@@ -91,7 +91,7 @@ def _table(report: dict):
     for run in report["runs"]:
         s = run["summary"]
         table.add_row(run["label"], fmt(s["final_log10_loss"], ".3g"), fmt(s["max_jump"], ".3g"),
-                      fmt(s["clip_fraction"], ".0%"), fmt(s["first_nonfinite_iter"], "d"))
+                      share(s["clip_fraction"]), fmt(s["first_nonfinite_iter"], "d"))
     return table
 
 

@@ -60,7 +60,7 @@ def summary_table(report: dict):
     from rich import box
     from rich.table import Table
 
-    from ..report.text import fmt
+    from ..report.text import fmt, share
 
     table = Table(title="gradscope train", title_justify="left", box=box.SIMPLE_HEAD,
                   show_edge=False, pad_edge=False, padding=(0, 1), caption_justify="left",
@@ -75,7 +75,7 @@ def summary_table(report: dict):
         rho = f"{ck[0]['spectral_radius']:.2f}→{ck[-1]['spectral_radius']:.2f}" if ck else "–"
         table.add_row(run["label"], fmt(s["final_loss"], ".3g"), fmt(s["baseline_loss"], ".3g"),
                       fmt(s["final_task_error"], ".3f"), "yes" if s["solved"] else "no",
-                      fmt(s["clip_fraction"], ".0%"), fmt(s["first_nonfinite_iter"], "d"), rho)
+                      share(s["clip_fraction"]), fmt(s["first_nonfinite_iter"], "d"), rho)
     return table
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .figures import as_array, log_ticks, new_figure, run_colors, write_figures
-from .text import fmt
+from .text import fmt, share
 
 SUMMARY_COLUMNS = ("run", "final log10 L", "min log10 L", "max jump ‖Δ(w, b)‖", "at iteration",
                    "clipped", "first non-finite iter", "end (w, b)")
@@ -94,7 +94,7 @@ def explain(run: dict) -> list[str]:
         out = [f"Plain gradient descent, lr = {_g(lr)}, no clipping."]
     else:
         out = [f"Gradient descent, lr = {_g(lr)}, each step clipped to length at most "
-               f"lr·θ = {_g(lr * theta)} (θ = {_g(theta)}); {fmt(s.get('clip_fraction'), '.0%')} "
+               f"lr·θ = {_g(lr * theta)} (θ = {_g(theta)}); {share(s.get('clip_fraction'))} "
                f"of the steps were clipped."]
     capped = theta is not None and lr and s.get("max_jump") is not None
     if capped and s["max_jump"] <= lr * theta * (1 + 1e-6):
@@ -117,7 +117,7 @@ def summary_row(run: dict) -> list[str]:
     s = run.get("summary") or {}
     return [str(run.get("label", "")), _g(s.get("final_log10_loss")),
             _g(s.get("min_log10_loss")), _g(s.get("max_jump")), fmt(s.get("max_jump_iter"), "d"),
-            fmt(s.get("clip_fraction"), ".0%"), fmt(s.get("first_nonfinite_iter"), "d"),
+            share(s.get("clip_fraction")), fmt(s.get("first_nonfinite_iter"), "d"),
             _point([s.get("final_w"), s.get("final_b")])]
 
 

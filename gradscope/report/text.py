@@ -41,6 +41,16 @@ def fmt(x, spec: str = ".3g", none: str = "–") -> str:
     return none if x is None else format(x, spec)
 
 
+def share(x, none: str = "–") -> str:
+    """A fraction as a percentage that never rounds a small non-zero share to 0 % or a
+    near-total one to 100 %: 0.5 % for 0.005, 0.02 % for 0.0002, 37 % for 0.37."""
+    if x is None:
+        return none
+    if x == 0 or x == 1 or 0.01 <= x <= 0.99:
+        return f"{x:.0%}"
+    return f"{x:.1%}" if 0.001 <= x <= 0.999 else f"{x * 100:.2g}%"
+
+
 def _minus(s: str) -> str:
     return s.replace("-", "−")
 

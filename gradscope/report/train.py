@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .figures import as_array, new_figure, run_colors, write_figures
-from .text import fmt
+from .text import fmt, share
 
 SUMMARY_COLUMNS = ("run", "final loss", "baseline", "task error", "solved", "clipped",
                    "first non-finite iter", "ρ(W_hh) start → end", "log10 ‖P_0‖ start → end")
@@ -299,7 +299,7 @@ def summary_row(run: dict) -> list[str]:
     s, ck = run.get("summary") or {}, run.get("checkpoints") or []
     return [str(run.get("label", "")), fmt(s.get("final_loss"), ".4g"),
             fmt(s.get("baseline_loss"), ".4g"), fmt(s.get("final_task_error"), ".3f"),
-            "yes" if s.get("solved") else "no", fmt(s.get("clip_fraction"), ".1%"),
+            "yes" if s.get("solved") else "no", share(s.get("clip_fraction")),
             fmt(s.get("first_nonfinite_iter"), "d"), _endpoints(ck, "spectral_radius", ".3f"),
             _endpoints(ck, "log10_jacobian_norm", ".2f")]
 
@@ -323,7 +323,7 @@ def explain(run: dict) -> list[str]:
     frac = s.get("clip_fraction")
     if cfg.get("clip") not in (None, "none") and frac is not None:
         out.append(f"Clipping ({cfg.get('clip_mode', 'norm')} mode, θ = {cfg['clip']}) changed "
-                   f"{frac:.1%} of the updates.")
+                   f"{share(frac)} of the updates.")
     if len(ck) >= 2 and ck[0]["log10_jacobian_norm"][0] is not None \
             and ck[-1]["log10_jacobian_norm"][0] is not None:
         a, b = ck[0]["log10_jacobian_norm"][0], ck[-1]["log10_jacobian_norm"][0]

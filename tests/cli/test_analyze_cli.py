@@ -269,3 +269,40 @@ def test_spectrum_of_weights_matches_numpy(tmp_path):
     f_block = w_hh[3:6]
     np.testing.assert_allclose(sp["blocks"]["f"]["spectral_radius"],
                                np.abs(np.linalg.eigvals(f_block)).max(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("option", [["--init", "orthogonal"], ["--scale", "2"],
+                                    ["--forget-bias", "1"]])
+def test_options_a_weights_file_ignores_are_usage_errors(capsys, tmp_path, option):
+    from gradscope.cells import init_params
+    from gradscope.config import Config
+
+    path = tmp_path / "w.npz"
+    np.savez(path, **init_params(Config(arch="lstm", hidden=4, input_size=3)))
+    code, out, err = run_main(capsys, "analyze", "--weights", str(path), *option, "-T", "5",
+                              "--no-plots", "-o", str(tmp_path / "o"))
+    _assert_usage_error(code, out, err, f"{option[0]} has no effect with --weights")
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_empty_entry_in_a_comma_list_is_a_usage_error(capsys, tmp_path):
+    code, out, err = run_main(capsys, "compare", "--arch", "rnn,,lstm", "-o",
+                              str(tmp_path / "o"))
+    _assert_usage_error(code, out, err, "empty entry")
+    assert "--arch rnn,lstm" in err
+
+
+def test_a_mistyped_command_is_pointed_at_the_one_that_exists(capsys):
+    code, out, err = run_main(capsys, "analyse")
+    assert code == 2 and out == ""
+    assert err.splitlines()[1] == ("hint: did you mean 'gradscope analyze'? run "
+                                   "'gradscope analyze --help'")
+
+
+def test_report_refuses_a_folder_given_twice(capsys, tmp_path):
+    a = tmp_path / "a"
+    assert gradscope("analyze", "-H", "3", "-T", "4", "--no-plots", "--format", "none", "-o",
+                     str(a)).returncode == 0
+    code, out, err = run_main(capsys, "report", str(a), str(tmp_path / "." / "a"), "-o",
+                              str(tmp_path / "m"))
+    _assert_usage_error(code, out, err, "given twice")

@@ -53,3 +53,10 @@ def test_numbers_are_never_cut_at_80_columns(report):
     assert "…" not in text
     for cell in ("-0.3010", "+0.0969", "1.25", "never", "-6.02", "2.550"):
         assert cell in text
+
+
+def test_a_share_never_rounds_a_small_one_to_zero_or_a_large_one_to_all():
+    from gradscope.report.text import share
+
+    assert [share(x) for x in (0, 0.005, 0.0002, 0.37, 0.995, 1, None)] == \
+        ["0%", "0.5%", "0.02%", "37%", "99.5%", "100%", "–"]
