@@ -1,7 +1,7 @@
 """`analyze`, `compare` and `spectrum`: configurations through the pipeline into a `Report`.
 
-The keywords are the CLI's options in snake_case (SPEC.md, "Commands"); `None` means "not
-given", so a preset or a weights file can fill it.
+The keywords are the CLI's options in snake_case (`gradscope analyze --help` lists them);
+`None` means "not given", so a preset or a weights file can fill it.
 """
 
 from __future__ import annotations
