@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .constants import ARCHS, GATES
 from .errors import UsageError
 from .io import inputs as _inputs
@@ -253,14 +255,25 @@ def resolve(explicit: dict[str, Any], *, preset: str | None = None) -> Config:
                              f"--weights {values['weights']} {flag} …")
         found = _weights.infer_sizes(_weights.read_state_dict(values["weights"]))
         _merge_found(values, given, found, source=values["weights"])
+        if values.get("arch") == "rnn" and "activation" not in given:
+            # a state_dict does not record nn.RNN's nonlinearity: say that it was assumed
+            values["extra"] = (*values.get("extra", ()), ("activation_assumed", True))
     inputs = values.get("inputs", "gaussian")
+    found = None
     if inputs is not None and not isinstance(inputs, str):  # an array, from Python
-        found = _inputs.array_sizes(_inputs.check_array(inputs))
+        found, source = _inputs.array_sizes(_inputs.check_array(inputs)), "the inputs array"
+        shape = tuple(np.shape(inputs))
         values["inputs"] = "array"
-        _merge_found(values, given, found, source="the inputs array")
     elif inputs.endswith(".npy") or inputs.startswith("text:"):
-        found = _inputs.infer_sizes(inputs)
-        _merge_found(values, given, found, source=inputs)
+        found, source, shape = _inputs.infer_sizes(inputs), inputs, _inputs.shape_of(inputs)
+    if found is not None:
+        width = values.get("input_size") if values.get("weights") else None
+        if width is not None and found["input_size"] != width:
+            raise UsageError(f"--inputs {source} has shape {shape}: {found['input_size']} "
+                             f"features a step, but the weights in {values['weights']} read "
+                             f"{width}", f"pass inputs of shape (T, {width}) or (B, T, {width}) "
+                             "(e.g. the output of the network's embedding layer)")
+        _merge_found(values, given, found, source=source)
     return validate(Config(**values))
 
 

@@ -84,6 +84,11 @@ def finish(report, *, out: str | None, fmt: str, no_plots: bool, force: bool,
     """Write the report's folder (`Report.write`) and print the result (`emit`)."""
     out_dir = report.write(out, figures=not no_plots, force=force)
     emit(report.to_dict(), fmt, str(out_dir), table=table)
+    assumed = {r.config.get("weights"): r.config.get("activation") for r in report.runs
+               if r.config.get("activation_assumed") and report.command != "spectrum"}
+    for weights, activation in assumed.items():
+        sys.stderr.write(f"note: {weights} does not record the RNN's nonlinearity; analysed "
+                         f"as {activation} (if it is not, set --activation relu or linear)\n")
 
 
 def emit(report: dict, fmt: str, out_dir: str, table=None) -> None:

@@ -90,6 +90,15 @@ def infer_sizes(spec: str) -> dict[str, Any]:
     return array_sizes(arr if arr.ndim == 3 else arr[None])
 
 
+def shape_of(spec: str) -> tuple[int, ...]:
+    """The shape of an inputs file as it is on disk: (T, D) or (B, T, D) for `.npy` (read
+    without loading its values), (T, characters) for `text:FILE`."""
+    if spec.startswith(TEXT_PREFIX):
+        text = _text(spec)
+        return (len(text), len(set(text)))
+    return tuple(int(n) for n in _npy(spec).shape)
+
+
 def check_array(xs, name: str = "inputs") -> np.ndarray:
     """An inputs array given in Python, checked as a file's would be: shape (T, D) or
     (B, T, D), numeric and finite. **Returns:** a float64 copy of shape (B, T, D)."""

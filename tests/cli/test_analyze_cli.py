@@ -306,3 +306,39 @@ def test_report_refuses_a_folder_given_twice(capsys, tmp_path):
     code, out, err = run_main(capsys, "report", str(a), str(tmp_path / "." / "a"), "-o",
                               str(tmp_path / "m"))
     _assert_usage_error(code, out, err, "given twice")
+
+
+def test_inputs_whose_width_the_weights_do_not_read_name_inputs_and_the_widths(capsys,
+                                                                                 tmp_path):
+    from gradscope.cells import init_params
+    from gradscope.config import Config
+
+    weights, inputs = tmp_path / "w.npz", tmp_path / "x.npy"
+    np.savez(weights, **init_params(Config(arch="gru", hidden=4, input_size=3)))
+    np.save(inputs, np.zeros((7, 5)))
+    code, out, err = run_main(capsys, "analyze", "--weights", str(weights), "--inputs",
+                              str(inputs), "-o", str(tmp_path / "o"))
+    _assert_usage_error(code, out, err, f"--inputs {inputs} has shape (7, 5)", "read 3")
+    assert "weight_ih" not in err and "(T, 3)" in err
+
+
+def test_an_rnn_file_says_that_its_nonlinearity_was_assumed(capsys, tmp_path):
+    # a state_dict does not record nn.RNN's nonlinearity (a ReLU network would be analysed
+    # as tanh without a word): the assumption goes to stderr and into the report
+    from gradscope.cells import init_params
+    from gradscope.config import Config
+
+    path = tmp_path / "rnn.npz"
+    np.savez(path, **init_params(Config(arch="rnn", hidden=4, input_size=3)))
+    code, out, err = run_main(capsys, "analyze", "--weights", str(path), "-T", "6",
+                              "--no-plots", "--format", "none", "-o", str(tmp_path / "a"))
+    assert code == 0 and "does not record the RNN's nonlinearity; analysed as tanh" in err
+    assert "--activation relu" in err
+    config = json.loads((tmp_path / "a" / "report.json").read_text())["runs"][0]["config"]
+    assert config["activation"] == "tanh" and config["activation_assumed"] is True
+    code, out, err = run_main(capsys, "analyze", "--weights", str(path), "--activation",
+                              "relu", "-T", "6", "--no-plots", "--format", "none", "-o",
+                              str(tmp_path / "b"))
+    assert code == 0 and "nonlinearity" not in err
+    config = json.loads((tmp_path / "b" / "report.json").read_text())["runs"][0]["config"]
+    assert config["activation"] == "relu" and "activation_assumed" not in config
