@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import jax
@@ -184,6 +185,14 @@ def _check_structure(call, values, s, x, name: str) -> None:
                          f"for a state of {', '.join(map(str, want))}", HINT)
 
 
+@partial(jax.jit, static_argnums=0)
+def _one_step(cell, values, s, x):
+    """The next state, and J s and s J through the products the engine uses (one program,
+    compiled once per cell and shapes)."""
+    matvec, rmatvec = cell.jacobian_products(values, s, x)
+    return cell.next_state(values, s, x), matvec(s), rmatvec(s)
+
+
 def _check_step(cell, values, s, x, name: str) -> None:
     """One step, traced and run: a step that is not JAX, or whose output is not shaped like
     its state, or that turns finite arguments into NaN, fails here with its name."""
@@ -199,15 +208,14 @@ def _check_step(cell, values, s, x, name: str) -> None:
                          f"for a state of {s.shape[0]}", HINT)
     try:  # the engine takes J v by jax.linearize and w J by jax.vjp. Run, not only traced:
         # a custom_vjp step fails only when its linearized program is evaluated.
-        jax.block_until_ready(jax.jit(lambda v, s_, x_: [
-            f(s_) for f in cell.jacobian_products(v, s_, x_)])(values, s, x))
+        after = np.asarray(_one_step(cell, values, s, x)[0])
     except Exception as e:  # noqa: BLE001 - e.g. a while_loop (no VJP), a custom_vjp (no JVP)
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise UsageError(f"analyze_step({name}): the step cannot be differentiated by "
                          f"jax.linearize and jax.vjp: {type(e).__name__}: {first}",
                          "use differentiable JAX code (lax.scan or a static fori_loop for "
                          "loops; custom_jvp rather than custom_vjp)") from e
-    if not np.isfinite(np.asarray(jax.jit(cell.next_state)(values, s, x))).all():
+    if not np.isfinite(after).all():
         raise RunError(f"analyze_step({name}): the first step turned finite params, state "
                        "and input into NaN or inf", "check the step's arithmetic and params")
 
