@@ -158,6 +158,16 @@ def local_block(runs: int, batch: int, steps: int, state: int, width: int,
     return int(max(1, min(steps, LOCAL_MAX // (runs * batch), fit)))
 
 
+def _padded(states, xs, pad: int, before: bool):
+    """`(s_prev, xs, real)`: the states before each step (s_0..s_{T−1}) and the inputs, with
+    `pad` padded steps before t = 1 (the chain walks back to them) or after t = T (the local
+    norms' last block), and which steps are real."""
+    T = xs.shape[2]
+    widths = ((0, 0), (0, 0), (pad, 0) if before else (0, pad), (0, 0))
+    real = np.arange(T + pad) >= pad if before else np.arange(T + pad) < T
+    return jnp.pad(states[:, :, :T], widths), jnp.pad(jnp.asarray(xs), widths), real
+
+
 def _local(cell, norm, params, states, xs) -> tuple[np.ndarray, float]:
     """log10 ‖J_t‖, t = 1..T, (R, B, T), in blocks of `local_block` steps; and the seconds
     their compile took."""
@@ -165,11 +175,7 @@ def _local(cell, norm, params, states, xs) -> tuple[np.ndarray, float]:
     T = T1 - 1
     L = local_block(R, B, T, S, xs.shape[-1], states.dtype.itemsize)
     n = -(-T // L)
-    pad = n * L - T
-    widths = ((0, 0), (0, 0), (0, pad), (0, 0))
-    s_prev = jnp.pad(states[:, :, :T], widths)
-    xs_p = jnp.pad(jnp.asarray(xs), widths)
-    real = np.arange(n * L) < T
+    s_prev, xs_p, real = _padded(states, xs, n * L - T, before=False)
     run, compile_s = compiled(_local_norms, (cell, norm), params, s_prev[:, :, :L],
                               xs_p[:, :, :L], real[:L])
     out = [np.asarray(run(params, s_prev[:, :, j * L:(j + 1) * L], xs_p[:, :, j * L:(j + 1) * L],
@@ -213,10 +219,7 @@ def propagate(cell: Cell, params, states, xs, g_T, *, norm="spectral", local=Tru
     C = chunk_size(R * B, S, T, states.dtype.itemsize, gate_width=xs.shape[-1] + S)
     n = -(-T // C)
     pad = n * C - T
-    widths = ((0, 0), (0, 0), (pad, 0), (0, 0))
-    s_prev = jnp.pad(states[:, :, :T], widths)
-    xs_p = jnp.pad(jnp.asarray(xs), widths)
-    real = np.arange(n * C) >= pad
+    s_prev, xs_p, real = _padded(states, xs, pad, before=True)
     carry = _start(g_T)
     first = slice((n - 1) * C, n * C)  # every chunk has the shapes of this one
     run_chunk, compile_s = compiled(_batched_chunk, (cell, norm), params, carry,
