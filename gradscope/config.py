@@ -115,6 +115,10 @@ class Config:
         else:
             parts.append(self.init)
             parts.append(f"scale {self.scale:g}")
+            if self.arch == "lstm" and self.forget_bias:
+                parts.append(f"forget bias {self.forget_bias:g}")
+        if self.arch == "gru" and self.gru_variant != "pytorch":
+            parts.append(f"{self.gru_variant} GRU")
         if self.layers > 1:
             parts.append(f"{self.layers} layers" + (" residual" if self.residual else ""))
         if self.dropout > 0:

@@ -18,6 +18,7 @@ from ..errors import UsageError
 from ..host_arrays import load_params
 from ..io.inputs import check_array
 from ..io.schema import build_report, device_info
+from ..labels import ONLY_FOR, relabel
 from ..pipeline import analyze_group, shape_key
 from ..records import spectrum_record
 from ..result import Report
@@ -56,46 +57,76 @@ def analyze(config: Config | None = None, /, *, preset: str | None = None,
                        tf32=tf32)
 
 
-def compare(*, arch: Many = None, init: Many = None, scale: Many = None, weights: Many = None,
-            dropout: Many = None, dropout_mode: Many = None, progress: Progress | None = None,
-            platform: str | None = None, tf32: bool = False, **options: Any) -> Report:
-    """Several architectures, inits, scales, weights files and dropout settings side by side,
-    on the same inputs and seed: one run per combination (the cartesian product of the
-    lists); runs that differ only in their weights go through one vmapped call.
+def compare(*, weights: Many = None, progress: Progress | None = None,
+            platform: str | None = None, tf32: bool = False, **options: Many) -> Report:
+    """Several architectures, inits, scales, forget biases, sizes, seeds, … side by side, on
+    the same inputs: one run per combination (the cartesian product of the lists); runs that
+    differ only in their weights go through one vmapped call.
 
     **Arguments:**
 
-    - `arch`, `init`, `scale`, `dropout`, `dropout_mode`: a value or a list of values
-      (defaults: `["rnn", "lstm", "gru"]`, the default init, `[0.5, 1, 1.5]`).
+    - `**options`: any option of `analyze`, as one value or a list of values (defaults:
+      `arch=["rnn", "lstm", "gru"]`, `scale=[0.5, 1, 1.5]`). An option that shapes only one
+      architecture (`forget_bias`: LSTM, `activation`: RNN, `gru_variant`: GRU) is applied to
+      that architecture's runs and left out of the others, so `arch=["rnn", "lstm"],
+      forget_bias=[0, 1]` is three runs.
     - `weights`: a state_dict file or a list of them, one run each; with `init`, the same
       architecture at those inits runs beside them (scale 1 unless given).
-    - `**options`: any other option of `analyze`, one value each.
 
-    **Returns:** a `Report` with one run per combination.
+    **Returns:** a `Report` with one run per distinct combination.
     """
     files = _listed(weights) or []
-    variants = [{"dropout": p, "dropout_mode": m if p else None}
-                for p in _listed(dropout) or [None] for m in _listed(dropout_mode) or [None]]
-    variants = [v for i, v in enumerate(variants) if v not in variants[:i]]  # p = 0: one mode
-    arrays = _inputs_array(options)
-    activation = options.pop("activation", None)
-    configs = [resolve({**options, **v, "arch": arch, "activation": activation, "weights": f})
-               for f, v in itertools.product(files, variants)]
+    array = _inputs_array(options)
+    lists = {k: _listed(v) for k, v in options.items()
+             if v is not None and k in LISTABLE and not (k == "inputs" and array is not None)}
+    shared = {k: v for k, v in options.items() if k not in lists}
+    configs: list[Config] = []
     if files:
-        # the architecture and sizes of the (first) file, at the inits asked for beside it
+        beside = "init" in lists
+        if not beside and ("scale" in lists or "forget_bias" in lists):
+            flag = "--scale" if "scale" in lists else "--forget-bias"
+            raise UsageError(f"{flag} has no effect with --weights alone: the weights come from "
+                             f"{files[0]}", f"add --init to run the same architecture at an "
+                             f"init beside the file, or drop {flag}")
+        own = {k: v for k, v in lists.items() if k not in ("init", "scale", "forget_bias")}
+        for f in files:
+            _add(configs, shared, own, weights=f)
         first = configs[0]
-        options.update(hidden=first.hidden, input_size=first.input_size, layers=first.layers,
-                       bidirectional=first.bidirectional or None)
-        archs, default_scales = ([first.arch] if init is not None else []), [1.0]
+        # the architecture and sizes of the (first) file, at the inits asked for beside it
+        if beside:
+            sizes = dict(arch=[first.arch], hidden=[first.hidden], layers=[first.layers],
+                         input_size=[first.input_size])
+            bidir = {"bidirectional": first.bidirectional or None}
+            _add(configs, {**shared, **bidir}, {"scale": [1.0], **lists, **sizes})
     else:
-        archs, default_scales = _listed(arch) or ["rnn", "lstm", "gru"], [0.5, 1.0, 1.5]
-    for a, i, s, v in itertools.product(archs, _listed(init) or [None],
-                                        _listed(scale) or default_scales, variants):
-        act = activation if a == "rnn" else None
-        configs.append(resolve({**options, **v, "arch": a, "init": i, "scale": s,
-                                "activation": act}))
-    return run_configs("compare", configs, [arrays] * len(configs), progress=progress,
+        _add(configs, shared, {"arch": ["rnn", "lstm", "gru"], "scale": [0.5, 1.0, 1.5],
+                               **lists})
+    return run_configs("compare", configs, [array] * len(configs), progress=progress,
                        platform=platform, tf32=tf32)
+
+
+# the options `compare` takes as lists, in the order of their product (`arch` outermost)
+LISTABLE = ("arch", "init", "scale", "forget_bias", "activation", "gru_variant", "layers",
+            "dropout", "dropout_mode", "hidden", "input_size", "steps", "inputs", "h0",
+            "batch", "seed", "norm")
+
+
+def _add(configs: list[Config], shared: dict, lists: dict, **fixed: Any) -> None:
+    """Append to `configs` the config of every combination of `lists` (with `shared` and
+    `fixed`), leaving out options that do not apply to a combination's architecture and
+    combinations that resolve to a config already there."""
+    keys = [k for k in LISTABLE if k in lists]
+    for values in itertools.product(*(lists[k] for k in keys)):
+        options = {**shared, **dict(zip(keys, values, strict=True)), **fixed}
+        arch = options.get("arch")
+        for key, only in ONLY_FOR.items():
+            if arch is not None and arch != only and key in lists:
+                options[key] = None
+        if "dropout_mode" in lists and not options.get("dropout"):
+            options["dropout_mode"] = None
+        cfg = resolve(options)
+        if cfg not in configs:
+            configs.append(cfg)
 
 
 def spectrum(config: Config | None = None, /, **options: Any) -> Report:
@@ -137,7 +168,7 @@ def run_configs(command: str, configs: list[Config], arrays: list | None = None,
             if progress is not None:
                 progress(done, total)
         device = device_info()
-    return Report(build_report(command, runs, device=device))
+    return Report(build_report(command, relabel(runs), device=device))
 
 
 def _shifted(progress: Callable[[int, int], None], offset: int, total: int):
@@ -157,7 +188,8 @@ def _inputs_array(options: dict) -> np.ndarray | None:
     """The inputs array among `options`, checked (`options["inputs"]` stays the array, which
     `resolve` records as `"array"`); None where inputs are named by a string."""
     value = options.get("inputs")
-    if value is None or isinstance(value, str):
-        return None
+    if value is None or isinstance(value, str) or (
+            isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+        return None  # named inputs (`compare` takes a list of names)
 
     return check_array(value)

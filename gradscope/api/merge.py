@@ -10,6 +10,7 @@ from pathlib import Path
 from ..constants import SCHEMA
 from ..errors import UsageError
 from ..io.schema import build_report
+from ..labels import relabel
 from ..report import OWN_LAYOUT
 from ..result import Report
 
@@ -88,5 +89,5 @@ def _merge(reports: list[dict], folders: list[str]) -> dict:
                                                     "runs")}
     if "grid" in extra:
         extra["grid"] = {**extra["grid"], "missing": None}
-    return build_report(own.pop() if own else "report", runs,
+    return build_report(own.pop() if own else "report", relabel(runs),
                         **{**extra, "sources": [str(f) for f in folders]})

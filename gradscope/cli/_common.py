@@ -26,8 +26,9 @@ def split_list(option: str, value: str | None, cast=str) -> list | None:
         try:
             out.append(cast(v))
         except ValueError:
-            raise UsageError(f"{option}: {v!r} is not a number",
-                             f"pass a comma list of numbers, e.g. {option} 0.5,1,1.5") from None
+            kind, example = ("whole number", "32,64") if cast is int else ("number", "0.5,1,1.5")
+            raise UsageError(f"{option}: {v!r} is not a {kind}",
+                             f"pass a comma list of {kind}s, e.g. {option} {example}") from None
     return out
 
 

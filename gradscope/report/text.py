@@ -5,6 +5,8 @@ Every sentence a report says about a run is written here once; the renderers onl
 
 from __future__ import annotations
 
+from ..labels import short_labels
+
 SUMMARY_COLUMNS = ("run", "regime", "log10 gain/step", "× per step", "memory horizon",
                    "log10 ‖P_0‖", "ρ(W_hh)", "σ_max(W_hh)", "first non-finite step")
 
@@ -18,18 +20,29 @@ FIGURE_CAPTIONS = {
     "jacobian_norm": "How much the state at step T depends on the state at step t: "
                      "log10 ‖∂s_T/∂s_t‖ (solid), with the bounds, the loss gradient and the "
                      "theory line where they apply.",
-    "local_norm": "Norm of one step's Jacobian, log10 ‖∂s_t/∂s_(t−1)‖: above 0 that step "
-                  "amplifies the gradient, below 0 it shrinks it.",
-    "spectrum": "Singular values and eigenvalues of the recurrent weights W_hh, with σ = 1 and "
-                "the unit circle.",
-    "saturation": "Share of units whose activation derivative is below 0.1 at each step.",
-    "gain_vs_scale": "Gain per step against the scale of W_hh.",
+    "local_norm": "Norm of one step's Jacobian, log10 ‖∂s_t/∂s_(t−1)‖: the most that step "
+                  "can stretch any direction, an upper bound on one step's growth. Above 0 "
+                  "does not make the gradient grow: how ‖∂s_T/∂s_t‖ grows over many steps "
+                  "depends on how the steps' stretched directions line up (the Lyapunov "
+                  "exponents); an RNN can have ‖J_t‖ > 1 at every step while its gradient "
+                  "vanishes.",
+    "spectrum": "Singular values of each square recurrent block (the RNN's W_hh, each gate's "
+                "H×H block of an LSTM or GRU), with σ = 1, and the eigenvalues of each kind of "
+                "run in a panel of its own, with the unit circle.",
+    "saturation": "Share of units whose activation derivative is below 0.1: at each step for a "
+                  "few runs; else its mean (dot), interquartile range (bar) and range (line) "
+                  "over the steps, and the seeds, of each kind of run.",
+    "gain_vs_scale": "Gain per step against the scale of W_hh: for several seeds, their mean "
+                     "with their range as a band.",
     "heatmaps": "Gain per step and memory horizon over the two options the runs vary most "
                 "along (means over the others).",
     "depth_norm": "Down the stack at the same step: log10 ‖∂h_top/∂h_k‖ for each layer k "
                   "(dashed: with residual connections).",
     "dlfs2": "The figure of Deep Learning from Scratch 2, chapter 6: the gradient norm after "
              "k backward steps.",
+    "lyapunov": "The largest Lyapunov exponents λ_k (natural log of the growth per step, "
+                "largest first): λ_1 is the rate at which ‖∂s_T/∂s_t‖ grows (above 0) or "
+                "vanishes (below 0) over long spans, whatever single steps' norms say.",
 }
 
 # Largest |φ'| of the RNN activations: the γ of the bound ‖J_t‖ ≤ γ·σ_max(W_hh).
@@ -107,7 +120,10 @@ def summary_parts(report: dict) -> tuple[tuple[str, ...], list[list[str]], str, 
     runs = report.get("runs") or []
     if report.get("command") == "spectrum":
         return SPECTRUM_COLUMNS, spectrum_rows(runs), SPECTRUM_NOTE, None
-    return SUMMARY_COLUMNS, [summary_row(r) for r in runs], SUMMARY_NOTE, 1
+    rows = [summary_row(r) for r in runs]
+    for row, label in zip(rows, short_labels(runs), strict=True):
+        row[0] = label
+    return SUMMARY_COLUMNS, rows, SUMMARY_NOTE, 1
 
 
 def summary_row(run: dict) -> list[str]:
@@ -146,8 +162,8 @@ def _gain_sentences(run: dict) -> list[str]:
                    "stable": "gradients neither clearly vanish nor explode"}
         regime = s.get("regime")
         tail = f": {verdict[regime]}" if regime in verdict else ""
-        out.append(f"Going back one step multiplies the gradient norm ‖∂s_T/∂s_t‖ by "
-                   f"{10.0**gain:.4g} on average (log10 {_minus(f'{gain:+.4f}')}){tail}.")
+        out.append(f"Each step back multiplies ‖∂s_T/∂s_t‖ by {10.0**gain:.4g} on average "
+                   f"(log10 {_minus(f'{gain:+.4f}')}){tail}.")
     jac = series.get("log10_jacobian_norm") or []
     T = len(jac) - 1
     if h is not None and 0 <= T - h <= T and jac[T - h] is not None:
@@ -159,48 +175,66 @@ def _gain_sentences(run: dict) -> list[str]:
     return out
 
 
-def _rnn_sentences(run: dict, sv: float) -> list[str]:
-    cfg, series = run.get("config") or {}, run.get("series") or {}
-    act = cfg.get("activation", "tanh")
-    if act == "linear":
-        rho = (run.get("spectrum") or {}).get("spectral_radius")
-        return [f"This RNN is linear, so ∂s_T/∂s_t = W_hh^(T−t) exactly; over many steps the "
-                f"factor per step tends to the spectral radius ρ = {fmt(rho, '.4g')}."]
-    d = _ACTIVATION_NAME.get(act, "φ'")
-    out = [f"Each step's Jacobian is diag({d}(z_t))·W_hh, so its norm is at most "
-           f"max|{d}(z_t)|·σ_max(W_hh) ≤ σ_max(W_hh): σ_max below 1 "
-           f"is enough for gradients to vanish, while σ_max above 1 only allows them to "
-           f"explode — units whose {d} is well below 1 (saturated) can still make them vanish."]
-    bound, jac = first(series.get("log10_seed_bound")), first(series.get("log10_jacobian_norm"))
-    if bound is not None and jac is not None:
-        out.append(f"Over the whole sequence the bound is 10^{_minus(f'{bound:.2f}')} against "
-                   f"the measured 10^{_minus(f'{jac:.2f}')}.")
-    return out
-
-
 def _weights_sentences(run: dict) -> list[str]:
-    cfg, s = run.get("config") or {}, run.get("summary") or {}
+    """σ_max(W_hh) against the textbook condition, the bound of a tanh RNN and the LSTM cell
+    path: the numbers only (`concepts` says once what they mean)."""
+    cfg, s, series = run.get("config") or {}, run.get("summary") or {}, run.get("series") or {}
     sv = sigma_max(run)
     if sv is None:
         return []
+    out = []
+    if cfg.get("arch") == "rnn" and cfg.get("activation") == "linear":
+        rho = (run.get("spectrum") or {}).get("spectral_radius")
+        out.append(f"This RNN is linear, so ∂s_T/∂s_t = W_hh^(T−t) exactly; over many steps "
+                   f"the factor per step tends to the spectral radius ρ = {fmt(rho, '.4g')}.")
     side = "above" if sv > 1 else "below" if sv < 1 else "equal to"
     predicted = "exploding" if sv > 1 else "vanishing" if sv < 1 else "stable"
     regime = s.get("regime")
     agree = ("" if regime is None else "; the measurement agrees" if regime == predicted
-             else f"; the measurement does not: the gradients are {regime}")
-    out = [f"σ_max(W_hh) = {sv:.3f} is {side} 1, so the textbook condition (largest singular "
-           f"value of W_hh above 1: gradients explode, below 1: they vanish) predicts "
-           f"{predicted} gradients{agree}."]
-    arch = cfg.get("arch")
-    if arch == "rnn":
-        out += _rnn_sentences(run, sv)
-    elif arch in ("lstm", "gru"):
-        out.append("In a gated cell the gates scale each step's Jacobian as well, so the weights "
-                   "alone do not decide; the condition is only a rough guide here.")
-    cell = first((run.get("series") or {}).get("log10_cell_path_norm"))
+             else f"; measured: {regime}")
+    guide = " (a rough guide for a gated cell)" if cfg.get("arch") in ("lstm", "gru") else ""
+    out.append(f"σ_max(W_hh) = {sv:.3f} is {side} 1: the textbook condition predicts "
+               f"{predicted} gradients{guide}{agree}.")
+    bound, jac = first(series.get("log10_seed_bound")), first(series.get("log10_jacobian_norm"))
+    if bound is not None and jac is not None and cfg.get("activation") != "linear":
+        out.append(f"Over the whole sequence the bound Π max|φ'|·σ_max(W_hh) is "
+                   f"10^{_minus(f'{bound:.2f}')} against the measured 10^{_minus(f'{jac:.2f}')}.")
+    cell = first(series.get("log10_cell_path_norm"))
     if cell is not None:
-        out.append(f"The LSTM cell path alone (the product of forget gates Π diag(f_k)) "
-                   f"carries a factor 10^{_minus(f'{cell:.2f}')} across the sequence.")
+        out.append(f"The cell path Π diag(f_k) carries a factor 10^{_minus(f'{cell:.2f}')} "
+                   f"across the sequence.")
+    return out
+
+
+def concepts(runs: list[dict]) -> list[str]:
+    """What the per-run numbers mean, said once for the report (only what its runs use)."""
+    cfgs = [r.get("config") or {} for r in runs]
+    acts = {c.get("activation", "tanh") for c in cfgs if c.get("arch") == "rnn"} - {"linear"}
+    out = ["The textbook condition (the seeds'): if the largest singular value σ_max(W_hh) is "
+           "above 1 gradients may explode, below 1 they vanish."]
+    if acts:
+        d = _ACTIVATION_NAME.get(sorted(acts)[0], "φ'")
+        out.append(f"A vanilla RNN's step Jacobian is diag({d}(z_t))·W_hh, so its norm is at "
+                   f"most max|{d}(z_t)|·σ_max(W_hh) ≤ σ_max(W_hh): σ_max below 1 is enough "
+                   f"for gradients to vanish, while σ_max above 1 only allows them to "
+                   f"explode — saturated units ({d} well below 1) can still make them vanish.")
+    if any(c.get("arch") in ("lstm", "gru") for c in cfgs):
+        out.append("In a gated cell the gates scale each step's Jacobian as well, so W_hh "
+                   "alone does not decide.")
+    if any(c.get("arch") == "lstm" for c in cfgs):
+        out.append("An LSTM's cell path c_t = f_t⊙c_(t−1) + i_t⊙g_t carries the gradient back "
+                   "through the forget gates alone: its norm is ‖Π diag(f_k)‖, and the forget "
+                   "bias opens the gates (σ(0) = 0.5, σ(1) = 0.73).")
+    if any((r.get("series") or {}).get("saturation_fraction") for r in runs):
+        out.append("A unit is saturated when its activation derivative φ'(z) is below 0.1 "
+                   "(|z| > 1.8 for tanh).")
+    if any((r.get("summary") or {}).get("theory_log10_gain_per_step") is not None for r in runs):
+        out.append("Mean-field theory (Chen, Pennington & Schoenholz 2018) predicts a random "
+                   "RNN's gain per step as ½·log10 χ, χ = σ_w²·E[φ'(z)²] at the fixed point of "
+                   "the pre-activation variance.")
+    if any(r.get("lyapunov") for r in runs):
+        out.append("Lyapunov exponents are the mean growth rates (natural log per step) of the "
+                   "product's leading directions; the largest above 0 means chaotic dynamics.")
     return out
 
 
@@ -209,8 +243,7 @@ def _other_sentences(run: dict) -> list[str]:
     out = []
     sat = [v for v in series.get("saturation_fraction") or [] if v is not None]
     if sat and (run.get("config") or {}).get("activation") != "linear":
-        out.append(f"On average {100 * sum(sat) / len(sat):.0f}% of the units are saturated "
-                   f"(φ'(z) < 0.1).")
+        out.append(f"On average {share(sum(sat) / len(sat))} of the units are saturated.")
     th, gain = s.get("theory_log10_gain_per_step"), s.get("log10_gain_per_step")
     if th is not None:
         measured = "" if gain is None else f"; measured {_minus(f'{gain:+.4f}')}"

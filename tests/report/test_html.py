@@ -23,7 +23,10 @@ def test_mobile_friendly(shared_report, tmp_path):
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert "img{max-width:100%" in html
     assert ".scroll{overflow-x:auto" in html
-    assert html.count('<div class="scroll"><table>') >= 2
+    assert html.count('<div class="scroll"><table') >= 2
+    # on a phone the summary becomes one card per run, each value under its column's name
+    assert '<table class="cards">' in html and "@media (max-width:40rem)" in html
+    assert '<td data-label="memory horizon">10</td>' in html
     assert "data:image" not in html  # no plots folder: no figures, no error
 
 
@@ -36,7 +39,7 @@ def test_text_is_escaped(shared_report, tmp_path):
 def test_same_content_as_markdown(shared_report, tmp_path):
     html = render_html(shared_report, tmp_path)
     assert "<title>gradscope report — compare</title>" in html
-    assert '<td class="vanishing">vanishing</td>' in html
-    assert '<td class="exploding">exploding</td>' in html
+    assert '<td class="vanishing" data-label="regime">vanishing</td>' in html
+    assert '<td class="exploding" data-label="regime">exploding</td>' in html
     assert "by 0.5 on average" in html and "After 10 steps back" in html
-    assert "<td>0.5</td>" in html  # the factor per step
+    assert "<td data-label=\"× per step\">0.5</td>" in html  # the factor per step

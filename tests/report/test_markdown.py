@@ -43,8 +43,7 @@ def test_summary_table_values(report):
 
 def test_paragraphs_explain_in_words(report):
     md = render_markdown(report, [])
-    assert "multiplies the gradient norm ‖∂s_T/∂s_t‖ by 0.5 on average (log10 −0.3010): " \
-           "gradients vanish" in md
+    assert "multiplies ‖∂s_T/∂s_t‖ by 0.5 on average (log10 −0.3010): gradients vanish" in md
     assert "After 10 steps back the norm is below 1e-3." in md
     assert "by 1.25 on average" in md and "gradients explode" in md
     assert "σ_max(W_hh) = 0.500 is below 1" in md
@@ -59,6 +58,22 @@ def test_tanh_rnn_mentions_the_bound():
     run["config"]["activation"] = "tanh"
     md = render_markdown(make_report([run]), [])
     assert "max|tanh'(z_t)|·σ_max(W_hh)" in md
+
+
+def test_a_concept_is_explained_once_and_runs_say_only_their_numbers():
+    runs = []
+    for a in (0.5, 0.8, 0.9, 1.1):
+        run = linear_rnn_run(a, 10, 2, f"rnn · scale {a:g}")
+        run["config"]["activation"] = "tanh"
+        runs.append(run)
+    md = render_markdown(make_report(runs), [])
+    assert md.count("The textbook condition (the seeds')") == 1
+    assert md.count("max|tanh'(z_t)|·σ_max(W_hh) ≤ σ_max(W_hh)") == 1
+    concepts = md.index("## How to read the numbers")
+    assert concepts < md.index("## Runs")
+    runs_part = md.split("## Runs", 1)[1].split("## Configuration", 1)[0]
+    assert runs_part.count("predicts vanishing gradients") == 3    # its own σ_max each
+    assert "σ_max(W_hh) = 1.100 is above 1" in runs_part
 
 
 def test_config_is_compact(report):

@@ -13,7 +13,7 @@ def test_print_summary(report):
     for run in report["runs"]:
         assert run["label"] in text
     assert "vanishing" in text and "exploding" in text
-    assert "-0.3010" in text and "0.5 " in text and "1.25" in text
+    assert "-0.3010" in text and "+0.0969" in text
     assert text.rstrip().endswith("report: runs/x/report.md")
     assert "…" not in text
 
@@ -60,3 +60,28 @@ def test_a_share_never_rounds_a_small_one_to_zero_or_a_large_one_to_all():
 
     assert [share(x) for x in (0, 0.005, 0.0002, 0.37, 0.995, 1, None)] == \
         ["0%", "0.5%", "0.02%", "37%", "99.5%", "100%", "–"]
+
+
+def _scaled_runs():
+    """A tanh RNN and an LSTM at two scales: what the main job compares."""
+    runs = []
+    for arch, gains in (("rnn", (0.5, 0.8)), ("lstm", (0.7, 0.9))):
+        for scale, a in zip((0.5, 1.0), gains, strict=True):
+            run = linear_rnn_run(a, 30, 2, f"{arch} · gaussian · scale {scale:g}")
+            run["config"].update(arch=arch, activation="tanh", init="gaussian", scale=scale)
+            runs.append(run)
+    return runs
+
+
+def test_labels_drop_what_every_run_shares_and_the_answer_follows_the_table():
+    console = Console(record=True, width=80)
+    print_summary(make_report(_scaled_runs()), console, "runs/x")
+    text = console.export_text()
+    assert "gaussian" not in text                 # shared by every run: said nowhere
+    assert "lstm · scale 1" in text
+    table, answer = text.split("Which keeps the gradient alive?")
+    assert "horizon" in table and "scale 0.5" in answer and "scale 1" in answer
+    # the grid of horizons: 0.9^t < 1e-3 from t = 66, 0.8^t from 31 (never within T = 30)
+    assert "lstm " in answer and "≥ 30" in answer
+    assert answer.rstrip().endswith("report: runs/x/report.md")
+    assert max(map(len, table.splitlines())) <= 80
