@@ -35,7 +35,8 @@ def train(*, task: str = "adding", text: str | None = None, arch: Any = None,
     - `task`: `adding`, `copy`, `torder`, `charlm`, or `"text:FILE"` (charlm on FILE).
     - `save_weights`: a `.safetensors` path for the trained weights (one file per run when
       there are several).
-    - `progress`: optional callable `(iterations_done, iterations_total)`.
+    - `progress`: optional callable `(iterations_done, iters, what)`, called for each
+      architecture in turn (`what` names it: `"lstm (2/2)"`).
 
     **Returns:** a `Report` of `train` runs. A KeyboardInterrupt during training ends it
     early: the report of the iterations done is returned, with `"interrupted": true`.
@@ -56,11 +57,12 @@ def train(*, task: str = "adding", text: str | None = None, arch: Any = None,
     interrupted = False
     with session(platform, tf32):
         trainers = [GroupTrainer(c, settings) for c in cfgs]
-        total = settings.iters * len(trainers)
         try:
             for g, trainer in enumerate(trainers):
+                what = f"{trainer.cfg.arch} ({g + 1}/{len(trainers)})" if len(trainers) > 1 \
+                    else trainer.cfg.arch
                 trainer.run(None if progress is None else
-                            (lambda done, g=g: progress(g * settings.iters + done, total)))
+                            (lambda done, what=what: progress(done, settings.iters, what)))
         except KeyboardInterrupt:
             interrupt.handled()  # the report of the work done so far is still made
             interrupted = True

@@ -39,12 +39,13 @@ def check_format(fmt: str) -> None:
 
 @contextmanager
 def progress_bar(description: str, enabled: bool):
-    """Yield `update(done, total)`; a rich bar with ETA on stderr when it is a terminal.
+    """Yield `update(done, total, what=None)`; a rich bar with ETA on stderr when it is a
+    terminal, described as `description` and `what` (the part being worked on).
     Each update is also a checkpoint for a dropped Ctrl-C (`interrupt.py`)."""
     from ..interrupt import checkpoint
 
     if not (enabled and sys.stderr.isatty()):
-        yield lambda done, total: checkpoint()
+        yield lambda done, total, what=None: checkpoint()
         return
     from rich.console import Console
     from rich.progress import (
@@ -61,9 +62,10 @@ def progress_bar(description: str, enabled: bool):
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=None)
 
-        def update(done, total):
+        def update(done, total, what=None):
             checkpoint()
-            bar.update(task, completed=done, total=total)
+            name = description if what is None else f"{description} {what}"
+            bar.update(task, completed=done, total=total, description=name)
 
         yield update
 

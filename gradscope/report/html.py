@@ -22,7 +22,8 @@ td:first-child,th:first-child{text-align:left;white-space:normal;min-width:7rem}
 .stable{color:#1e8449;font-weight:600}
 @media (max-width:40rem){
 table.cards thead{display:none}
-table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%;box-sizing:border-box}
+table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%;
+box-sizing:border-box}
 table.cards tr{border:1px solid #ccc;margin:0 0 .6rem}
 table.cards td{border:none;border-top:1px solid #eee;display:flex;justify-content:space-between;
 gap:1rem;white-space:normal}

@@ -83,7 +83,7 @@ def test_lstm_learns_adding_and_weights_round_trip_through_analyze(tmp_path):
 
 @contextmanager
 def _interrupting_bar(description, enabled):
-    def update(done, total):
+    def update(done, total, what=None):
         raise KeyboardInterrupt
 
     yield update
