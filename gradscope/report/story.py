@@ -172,32 +172,34 @@ def _why(best: dict, ref: list[dict], keys: list[str], names: dict) -> list[str]
 
 
 def _rnn_why(run: dict, names: dict) -> str:
-    """σ_max(W_hh) against 1 and the bound max|tanh'|·σ_max, and the share of saturated
-    units, for a tanh RNN."""
+    """σ_max(W_hh) against 1 and the seeds' bound max|tanh'|·σ_max, the measured factor, the
+    share of saturated units and one step's stretch ‖J_t‖, for a tanh RNN."""
     sv = sigma_max(run)
     series, T = run.get("series") or {}, (run.get("config") or {}).get("steps")
-    gain = (run.get("summary") or {}).get("log10_gain_per_step")
-    measured = "" if gain is None else f" (×{10 ** gain:.2f} per step measured)"
+    s = run.get("summary") or {}
+    gain, regime = s.get("log10_gain_per_step"), s.get("regime")
+    factor = "" if gain is None else f" ×{10 ** gain:.2f} per step"
     sat = [v for v in series.get("saturation_fraction") or [] if v is not None]
-    sat_text = (f" ({100 * sum(sat) / len(sat):.0f}% of its units saturated, tanh' < 0.1, "
-                f"on average)") if sat else ""
+    sat_text = f", {100 * sum(sat) / len(sat):.0f}% of units saturated on average" if sat else ""
     local = [v for v in series.get("log10_local_norm") or [] if v is not None]
     stretch = 10 ** (sum(local) / len(local)) if local else None
-    if sv is None:
-        return f"The tanh RNN: its gradient vanishes{measured}{sat_text}."
     bound = _per_step((series.get("log10_seed_bound") or [None])[0], T)
-    bound_text = "" if bound is None else f" (×{bound:.2f} per step here)"
+    if sv is None or bound is None or regime is None:
+        return f"The tanh RNN's gradient is {regime or 'not finite'}{factor}{sat_text}."
+    head = f"The tanh RNN has σ_max(W_hh) = {sv:.2f}"
     if sv < 1:
-        return (f"The tanh RNN has σ_max(W_hh) = {sv:.2f} < 1: the seeds' bound "
-                f"max|tanh'|·σ_max(W_hh){bound_text} guarantees that its gradient "
-                f"vanishes{measured}{sat_text}.")
-    text = (f"The tanh RNN has σ_max(W_hh) = {sv:.2f} > 1, so the seeds' bound "
-            f"max|tanh'|·σ_max(W_hh){bound_text} allows growth, yet its gradient "
-            f"vanishes{measured}: tanh' < 1 shrinks every step{sat_text}")
-    if stretch is not None and stretch > 1 and gain is not None and gain < 0:
-        text += (f", and although one step alone stretches some direction by ×{stretch:.2f} "
-                 f"(‖J_t‖, on average), the stretched directions do not line up from step "
-                 f"to step")
+        return (f"{head} < 1: the seeds' bound max|tanh'|·σ_max(W_hh) ≤ ×{bound:.2f} per step "
+                f"guarantees that its gradient vanishes (measured:{factor}{sat_text}).")
+    if regime != "vanishing":
+        return (f"{head} > 1: the seeds' bound max|tanh'|·σ_max(W_hh) allows ×{bound:.2f} per "
+                f"step, and its gradient is {regime} (measured:{factor}{sat_text}).")
+    text = (f"{head} > 1: the seeds' bound max|tanh'|·σ_max(W_hh) allows ×{bound:.2f} per "
+            f"step, yet its gradient vanishes at{factor}: tanh' < 1 shrinks every step")
+    if sat_text:
+        text += f" ({sat_text[2:]})"
+    if stretch is not None and stretch > 1:
+        text += (f", and the direction one step stretches most (×{stretch:.2f}, ‖J_t‖) is not "
+                 f"the one the next step stretches")
     return text + "."
 
 

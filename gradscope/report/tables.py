@@ -25,7 +25,7 @@ def summary_table(report: dict) -> Table:
     coloured (vanishing blue, exploding red, stable green), labels without the parts every
     run shares, the non-finite column only where a run has one."""
     table = Table(title=f"gradscope {report.get('command', '')}", title_justify="left",
-                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0),
                   caption=_CAPTION, caption_justify="left")
     runs = ranked(report.get("runs") or [])
     rows = [summary_row(r) for r in runs]
@@ -50,9 +50,9 @@ def answer_lines(report: dict) -> list:
     a = answer(report)
     if a is None:
         return []
-    out: list = [Text(QUESTION, style="bold")]
+    out: list = [Text(""), Text(QUESTION, style="bold")]
     if a.grid_rows:
-        grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0),
+        grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0),
                      caption="memory horizon: steps back until ‖∂s_T/∂s_t‖ < 1e-3",
                      caption_justify="left")
         for i, col in enumerate(a.grid_header):

@@ -65,8 +65,8 @@ def test_the_answer_names_the_winner_at_scale_1_and_the_option_that_made_it():
         in why_lstm
     # σ_max 1.9 > 1: the bound allows growth; the measured factor and the stretch ‖J_t‖ = 1.4
     assert why_rnn.startswith("The tanh RNN has σ_max(W_hh) = 1.90 > 1")
-    assert "(×0.70 per step measured)" in why_rnn and "×1.40" in why_rnn
-    assert "20% of its units saturated" in why_rnn
+    assert "yet its gradient vanishes at ×0.70 per step" in why_rnn
+    assert "(20% of units saturated on average)" in why_rnn and "(×1.40, ‖J_t‖)" in why_rnn
     rnn_h = [_horizon(f) for f in FACTORS["rnn", 0.0]]
     assert across == (f"Across scales the tanh RNN's horizon swings most: {rnn_h[0]} → "
                       f"{rnn_h[2]} steps from scale 0.5 to 1.5, as σ_max(W_hh) goes from "
@@ -109,3 +109,15 @@ def test_without_a_scale_to_compare_there_is_no_grid_and_no_scale_in_the_words()
     assert a.sentences[0].startswith("gru keeps the gradient alive longest")
     assert "What made the difference: the architecture. With rnn instead, the same settings " \
            "keep it" in a.sentences[1]
+
+
+def test_the_rnn_sentence_follows_sigma_max_and_the_measured_regime():
+    below = make_report([_run("rnn", 1.0, 0.5, sigma=0.8), _run("gru", 1.0, 0.9)])
+    why = next(s for s in answer(below).sentences if s.startswith("The tanh RNN"))
+    assert why.startswith("The tanh RNN has σ_max(W_hh) = 0.80 < 1: the seeds' bound")
+    assert "guarantees that its gradient vanishes (measured: ×0.50 per step" in why
+    up = _run("rnn", 1.0, 1.2, sigma=2.0)
+    up["summary"]["regime"] = "exploding"
+    why = next(s for s in answer(make_report([up, _run("gru", 1.0, 0.9)])).sentences
+               if s.startswith("The tanh RNN"))
+    assert "and its gradient is exploding (measured: ×1.20 per step" in why
