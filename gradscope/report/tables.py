@@ -9,7 +9,7 @@ from rich.text import Text
 
 from ..labels import short_labels
 from .story import QUESTION, answer
-from .text import ranked, summary_row
+from .text import largest_lyapunov, ranked, summary_row
 
 REGIME_STYLE = {"vanishing": "blue", "exploding": "red", "stable": "green"}
 
@@ -38,9 +38,14 @@ def summary_table(report: dict) -> Table:
             table.add_column(_HEADERS[i], min_width=12, overflow="fold")
         else:
             table.add_column(_HEADERS[i], justify="left" if i == 1 else "right", no_wrap=True)
-    for row in rows:
+    lyapunov = any(r.get("lyapunov") for r in runs)
+    if lyapunov:  # the largest exponent, natural log per step
+        table.add_column("λ_1", justify="right", no_wrap=True)
+    for row, run in zip(rows, runs, strict=True):
         row[1] = Text(row[1], style=REGIME_STYLE.get(row[1], ""))
-        table.add_row(*(row[i] for i in keep))
+        table.add_row(*(row[i] for i in keep), *([largest_lyapunov(run)] if lyapunov else []))
+    if lyapunov:
+        table.caption = f"{_CAPTION}; λ_1: largest Lyapunov exponent (ln per step)"
     return table
 
 

@@ -123,7 +123,21 @@ def summary_parts(report: dict) -> tuple[tuple[str, ...], list[list[str]], str, 
     rows = [summary_row(r) for r in runs]
     for row, label in zip(rows, short_labels(runs), strict=True):
         row[0] = label
-    return SUMMARY_COLUMNS, rows, SUMMARY_NOTE, 1
+    if not any(r.get("lyapunov") for r in runs):
+        return SUMMARY_COLUMNS, rows, SUMMARY_NOTE, 1
+    for row, run in zip(rows, runs, strict=True):
+        row.append(largest_lyapunov(run))
+    return (*SUMMARY_COLUMNS, "largest Lyapunov exponent"), rows, SUMMARY_NOTE + LYAPUNOV_NOTE, 1
+
+
+LYAPUNOV_NOTE = (" Largest Lyapunov exponent: natural log per step of the fastest-growing "
+                 "direction of the Jacobian product (above 0: chaotic).")
+
+
+def largest_lyapunov(run: dict) -> str:
+    """The run's largest Lyapunov exponent, `+0.1234`, or – where it was not asked for."""
+    exps = run.get("lyapunov") or []
+    return fmt(exps[0] if exps else None, "+.4f")
 
 
 def summary_row(run: dict) -> list[str]:

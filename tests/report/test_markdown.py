@@ -29,7 +29,7 @@ def test_title_meta_labels_regimes_and_figures(report):
 def test_summary_table_values(report):
     rows = _summary_rows(render_markdown(report, []))
     assert len(rows) == len(report["runs"])
-    label, regime, gain, factor, horizon, p0, rho, smax, nonfinite = rows[0]
+    label, regime, gain, factor, horizon, p0, rho, smax, nonfinite, lyapunov = rows[0]
     assert label == ODD_LABEL
     assert regime == "vanishing"
     assert float(gain) == round(math.log10(0.5), 4)
@@ -38,7 +38,7 @@ def test_summary_table_values(report):
     assert float(p0) == round(20 * math.log10(0.5), 2)
     assert (rho, smax, nonfinite) == ("0.500", "0.500", "–")
     assert rows[1][1:5] == ["exploding", "+0.0969", "1.25", "never"]
-    assert rows[3][-1] == "9"                  # first non-finite step of the GRU
+    assert rows[3][-2] == "9"                  # first non-finite step of the GRU
 
 
 def test_paragraphs_explain_in_words(report):
@@ -106,3 +106,9 @@ def test_a_run_that_overflowed_early_reads_well():
     assert "non-finite (overflow) at step 4" in paragraph
     assert "None" not in md and "below 1e-3" not in paragraph  # no horizon from NaNs
     assert "| – | – | – | 1 |" in md  # regime, gain, factor unknown
+
+
+def test_summary_has_the_largest_lyapunov_exponent_where_a_run_has_them(report):
+    rows = _summary_rows(render_markdown(report, []))
+    assert [r[-1] for r in rows] == ["–", "–", "-0.1000", "–"]
+    assert "| largest Lyapunov exponent |" in render_markdown(report, [])

@@ -85,3 +85,15 @@ def test_labels_drop_what_every_run_shares_and_the_answer_follows_the_table():
     assert "lstm " in answer and "≥ 30" in answer
     assert answer.rstrip().endswith("report: runs/x/report.md")
     assert max(map(len, table.splitlines())) <= 80
+
+
+def test_lyapunov_exponents_get_a_column_where_a_run_has_them(report):
+    console = Console(record=True, width=100)
+    console.print(summary_table(report))
+    text = console.export_text()
+    assert "λ_1" in text and "-0.1000" in text      # the LSTM's exponents are [-0.1, -0.3]
+    assert "largest Lyapunov exponent" in text
+    plain = make_report([linear_rnn_run(0.5, 5, 2, "rnn")])
+    console = Console(record=True, width=100)
+    console.print(summary_table(plain))
+    assert "λ_1" not in console.export_text()
