@@ -35,7 +35,7 @@ MAX_SIZE = 1 << 20
 
 @dataclass(frozen=True)
 class Config:
-    """One fully explicit analysis configuration (see SPEC.md, "Commands")."""
+    """One fully explicit analysis configuration (docs/cli.md lists them)."""
 
     arch: str = "rnn"
     hidden: int = 64

@@ -2,7 +2,7 @@
 the architectures and their PyTorch gate layout, the output formats and the `cliff`
 command's limits."""
 
-SCHEMA = "gradscope.report/1"  # report.json's format (SPEC.md)
+SCHEMA = "gradscope.report/1"  # report.json's format (docs/report-schema.md)
 ARCHS = ("rnn", "lstm", "gru")
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # gate blocks of weight_hh (PyTorch's layout)
 GATE_NAMES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}

@@ -1,6 +1,6 @@
 """The one pipeline: Config → params and inputs → unroll → dynamics → one run of the report.
 
-`analyze_group(cfgs)` returns one run dict of SPEC.md per config (`label`, `config`,
+`analyze_group(cfgs)` returns one run dict of docs/report-schema.md per config (`label`, `config`,
 `state_size`, `series`, `spectrum`, `summary`, `lyapunov`, `timings`). Rendering and writing
 live elsewhere.
 """
@@ -51,7 +51,7 @@ def shape_key(cfg: Config) -> tuple:
 
 
 def analyze(cfg: Config, *, progress=None) -> dict:
-    """Run one configuration through the pipeline; returns one report run (SPEC schema)."""
+    """Run one configuration through the pipeline; returns one report run (docs/report-schema.md)."""
     return analyze_group([cfg], progress=progress)[0]
 
 

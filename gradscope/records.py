@@ -1,4 +1,4 @@
-"""The runs of a report (SPEC.md, report.json): the dynamics' arrays turned into series,
+"""The runs of a report (docs/report-schema.md): the dynamics' arrays turned into series,
 spectra and a summary — per-sequence series aggregated over the batch, values computed at
 non-finite states blanked, the decay fit and the mean-field theory."""
 
@@ -89,7 +89,7 @@ def _theory(cfg: Config, params: dict, xs: np.ndarray) -> float | None:
 
 def run_record(cfg: Config, params: dict, *, xs, nonfinite, aux, prop, timings,
                lyapunov=None, depth=None, spectrum: dict | None = None) -> dict:
-    """One entry of `runs` in the report (see SPEC.md), JSON-safe. `spectrum`: `spectra(cfg,
+    """One entry of `runs` in the report (docs/report-schema.md), JSON-safe. `spectrum`: `spectra(cfg,
     params)` when the caller has it already."""
     if spectrum is None:
         spectrum = spectra(cfg, params)

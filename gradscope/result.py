@@ -1,4 +1,4 @@
-"""The object the Python API returns: a `Report` wraps the report dict of SPEC.md
+"""The object the Python API returns: a `Report` wraps the report dict of docs/report-schema.md
 (`gradscope.report/1`, what report.json holds) and gives it the CLI's outputs (the output
 folder, figures, tables) plus what a notebook wants (a pandas frame, an HTML view).
 
@@ -58,7 +58,7 @@ class Run:
 
     **Arguments:**
 
-    - `run`: the run dict (SPEC.md: `label`, `config`, `state_size`, `series`, `spectrum`,
+    - `run`: the run dict (docs/report-schema.md: `label`, `config`, `state_size`, `series`, `spectrum`,
       `summary`, `lyapunov`, `timings`, and for `train` runs `checkpoints`). It is kept as
       given and never changed; every property returns a copy.
     """
@@ -88,7 +88,8 @@ class Run:
     def series(self) -> dict[str, np.ndarray | None]:
         """Series name -> float array, missing values (null) as NaN. A series that does not
         apply to this run (null as a whole, e.g. `log10_cell_path_norm` of an RNN) is None.
-        Lengths as in SPEC.md: T + 1 values (t = 0..T) or T values (t = 1..T, index t − 1)."""
+        Lengths as in docs/report-schema.md: T + 1 values (t = 0..T) or T values (t = 1..T,
+        index t − 1)."""
         return _float_arrays(self._run.get("series"))
 
     @property
@@ -125,8 +126,9 @@ class Run:
 
 
 class Report:
-    """The result of an analysis: a report dict of schema `gradscope.report/1` (SPEC.md) with
-    the CLI's outputs as methods. A notebook shows it as its summary table and main figure.
+    """The result of an analysis: a report dict of schema `gradscope.report/1`
+    (docs/report-schema.md) with the CLI's outputs as methods. A notebook shows it as its
+    summary table and main figure.
 
     **Arguments:**
 
@@ -184,7 +186,7 @@ class Report:
 
     def write(self, folder: str | Path | None = None, *, figures: bool = True,
               force: bool = False) -> Path:
-        """Write the output folder the CLI writes (SPEC.md "Output folder"): series.csv,
+        """Write the output folder the CLI writes (docs/cli.md, "Files written"): series.csv,
         summary.csv, plots/, report.md, report.html and, last, report.json.
 
         **Arguments:**

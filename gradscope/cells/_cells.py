@@ -1,4 +1,4 @@
-"""One layer of each cell, in the equations of SPEC.md (PyTorch gate order)."""
+"""One layer of each cell, in the equations of docs/cli.md (PyTorch gate order)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Initialisers of SPEC.md. Every draw comes from numpy generators seeded by `cfg.seed`, so
-float32 and `--x64` runs (and CPU and GPU runs) start from the same numbers."""
+"""Initialisers of `--init` (docs/cli.md). Every draw comes from numpy generators seeded by
+`cfg.seed`, so float32 and `--x64` runs (and CPU and GPU runs) start from the same numbers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared option definitions (SPEC.md, "Commands"). `None` defaults mean "not given", so a
+"""Shared option definitions (docs/cli.md). `None` defaults mean "not given", so a
 preset or a weights file can fill them; `gradscope.config` holds the real defaults."""
 
 from __future__ import annotations

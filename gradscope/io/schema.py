@@ -1,4 +1,4 @@
-"""The report dict of SPEC.md (`gradscope.report/1`): its top level, the device it ran on,
+"""The report dict of docs/report-schema.md (`gradscope.report/1`): its top level, the device it ran on,
 and JSON-safe values (NaN and ±inf become null). The runs are assembled in
 `gradscope/records.py`."""
 

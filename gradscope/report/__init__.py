@@ -1,4 +1,4 @@
-"""Rendering: pure functions of a report dict (SPEC.md) to tables, CSV, figures, Markdown
+"""Rendering: pure functions of a report dict (docs/report-schema.md) to tables, CSV, figures, Markdown
 and HTML. No jax here."""
 
 from .document import render_html, render_markdown
@@ -9,7 +9,7 @@ from .tables import print_summary, summary_table
 __all__ = ["print_summary", "render_html", "render_markdown", "render_series_csv",
            "renderers", "summary_table", "write_plots"]
 
-# Commands whose reports have their own layout (SPEC: `train` runs carry other series). Each
+# Commands whose reports have their own layout (`train` runs carry other series). Each
 # names a module of this package defining `render_series_csv(report)`,
 # `write_plots(report, plots_dir)`, `render_markdown(report, plot_files)` and
 # `render_html(report, plots_dir)` with the signatures of the generic ones.

@@ -1,6 +1,6 @@
 """Rendering of `cliff` reports: series.csv per gradient-descent iteration, the loss surface
 with the paths, the gradient-norm map, the per-iteration figure, and the Markdown and HTML
-reports. Pure functions of the report dict (SPEC: `gradscope cliff`).
+reports. Pure functions of the report dict (`gradscope cliff`).
 
 Every path line carries a gid `"<run index>:<series>"` and every map a gid `"surface:<key>"`
 so that tests can find them.

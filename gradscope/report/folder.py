@@ -1,5 +1,5 @@
 """An output folder's files, rendered from a report dict: series.csv, summary.csv, plots/,
-report.md, report.html and, written last, report.json (SPEC.md, "Output folder")."""
+report.md, report.html and, written last, report.json (docs/cli.md, "Files written")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""series.csv: one row per (run, t), one column per series (SPEC "Output folder")."""
+"""series.csv: one row per (run, t), one column per series (docs/report-schema.md)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import io
 # Series with T values belong to the steps t = 1..T (index t − 1); the others to t = 0..T.
 PER_STEP = frozenset({"log10_local_norm", "saturation_fraction"})
 
-# The order of SPEC.md; series of other names follow in order of first appearance.
+# The order of docs/report-schema.md; series of other names follow in order of first appearance.
 ORDER = ("log10_jacobian_norm", "log10_local_norm", "log10_loss_grad_norm", "log10_seed_bound",
          "log10_activation_deriv_product", "saturation_fraction", "log10_cell_path_norm")
 
 
 def _present(runs: list[dict], field: str) -> list[str]:
-    """Names of the series that are not None in at least one run, in SPEC order."""
+    """Names of the series that are not None in at least one run, in that order."""
     seen = dict.fromkeys(k for r in runs for k, v in (r.get(field) or {}).items()
                          if v is not None)
     rank = {k: i for i, k in enumerate(ORDER)}

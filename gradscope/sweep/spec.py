@@ -1,4 +1,4 @@
-"""The sweep file (SPEC.md, "Sweep file"): `[sweep]` (`command`, `out`), `[grid]` (lists whose
+"""The sweep file (README, "Sweeps"): `[sweep]` (`command`, `out`), `[grid]` (lists whose
 cartesian product are the cells) and `[fixed]` (options shared by every cell). Every cell is
 resolved and checked before any work starts; an error names the file, the line and the key.
 A cell's id is a stable hash of its resolved config."""
@@ -120,7 +120,8 @@ def load(path: str | os.PathLike, *, out: str | None = None) -> Sweep:
     except tomllib.TOMLDecodeError as e:
         line = getattr(e, "lineno", None) or _lineno_from(str(e))
         raise UsageError(f"{path}:{line}: not valid TOML: {str(e).split(' (at')[0]}",
-                         "see the sweep file format in SPEC.md ([sweep], [grid], [fixed])") from e
+                         "see the sweep file format in the README, \"Sweeps\" ([sweep], [grid], "
+                         "[fixed])") from e
     for table, value in data.items():
         if table not in TABLES or not isinstance(value, dict):
             raise _error(path, text, None, None, f"unknown table [{table}]",

@@ -1,5 +1,5 @@
 """One architecture's runs (one per clip threshold) trained chunk by chunk, measured at
-checkpoints, and turned into the `train` runs of the report (SPEC.md, report.json).
+checkpoints, and turned into the `train` runs of the report (docs/report-schema.md).
 
 Progress is committed in one assignment after each chunk or checkpoint, so a Ctrl-C between
 (or during) chunks leaves a consistent record of the iterations done so far.
@@ -197,7 +197,7 @@ class GroupTrainer:
         return {k: np.asarray(v[r], np.float32) for k, v in self.progress.carry[0].items()}
 
     def records(self) -> list[dict]:
-        """One report run per θ (SPEC.md `train` runs), JSON-safe."""
+        """One report run per θ (docs/report-schema.md, `train` runs), JSON-safe."""
 
         p, s = self.progress, self.settings
         R = len(s.clips)

@@ -1,4 +1,4 @@
-"""Cells written again in plain numpy from the equations of SPEC.md, independent of
+"""Cells written again in plain numpy from the equations of docs/cli.md, independent of
 gradscope.cells, to cross-check them."""
 
 import numpy as np
