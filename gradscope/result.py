@@ -324,12 +324,14 @@ class Report:
         return buf.getvalue()
 
     def _repr_html_(self) -> str:
-        """A notebook's view: the summary table and the main figure (`jacobian_norm`; `loss`
+        """A notebook's view: the summary table, the answer of a report of several runs
+        (which keeps the gradient alive, and why) and the main figure (`jacobian_norm`; `loss`
         for train, `cliff_surface` for cliff) inlined as a PNG. Writes no file."""
         import base64
         from html import escape
 
         from .report.html import html_table
+        from .report.story import answer
 
         columns, rows, regime_col = self._summary_table()
         n = len(self)
@@ -337,6 +339,10 @@ class Report:
                  f"<p><b>gradscope {escape(self.command or '?')}</b>: {n} "
                  f"run{'' if n == 1 else 's'}</p>",
                  html_table(columns, rows, regime_col)]
+        said = answer(self._report) if self.command not in MAIN_FIGURE else None
+        if said is not None:
+            parts.append("<ul>" + "".join(f"<li>{escape(t)}</li>" for t in said.sentences)
+                         + "</ul>")
         png = self._main_png()
         if png is not None:
             data = base64.b64encode(png).decode("ascii")

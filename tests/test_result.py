@@ -18,6 +18,7 @@ import pytest
 
 import gradscope
 from gradscope.errors import UsageError
+from gradscope.report.story import answer
 from gradscope.result import SCHEMA, Report, Run
 from tests.report.conftest import (
     ODD_LABEL,
@@ -366,6 +367,9 @@ def test_repr_html_has_every_label_and_the_figure(report, tmp_path, monkeypatch)
     assert 'class="vanishing"' in html
     assert html.count("data:image/png;base64,") == 1
     assert not list(tmp_path.iterdir())  # no file written
+    # the answer of a report of several runs, between the table and the figure
+    said = escape(answer(report).sentences[0])
+    assert html.index("</table>") < html.index(said) < html.index("data:image/png")
 
 
 def test_repr_html_of_train_spectrum_and_cliff_reports():
