@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..report.folder import write_report_folder
 from ..result import Report
-from ..sweep import (
+from ..sweeps import (
     done_ids,
     final_report,
     load,

@@ -11,8 +11,8 @@ from ..errors import UsageError
 from ..io.schema import build_report, device_info
 from ..io.weights import write_safetensors
 from ..result import Report
-from ..train.runner import GroupTrainer, TrainSettings, check_memory, clip_tag
-from ..train.setup import resolve_train
+from ..training.runner import GroupTrainer, TrainSettings, check_memory, clip_tag
+from ..training.setup import resolve_train
 from .session import Progress, session
 
 

@@ -72,7 +72,7 @@ def parse_range(option: str, value: str, example: str) -> tuple[float, float]:
 
 def parse_clips(value: str) -> list[float | None]:
     """`none,1,5` -> [None, 1.0, 5.0] (the rules of `train --clip`)."""
-    from ..train.setup import parse_clips as parse
+    from ..training.setup import parse_clips as parse
 
     return [None if math.isinf(theta) else theta for theta in parse(value)]
 

@@ -13,7 +13,7 @@ from . import options as o
 def _dry_run_table(sweep, todo, done):
     from rich.table import Table
 
-    from ..sweep import estimate
+    from ..sweeps import estimate
 
     table = Table(title=f"{sweep.path}: {len(sweep.cells)} cells ({sweep.command}), "
                         f"{len(todo)} left here", title_justify="left")
@@ -80,7 +80,7 @@ def sweep(
         return
     processes = None
     if multi is not None:
-        from ..sweep import start_distributed
+        from ..sweeps import start_distributed
 
         processes = start_distributed(**multi)
     from ..api.sweeping import sweep as run
@@ -104,7 +104,7 @@ def sweep(
 
 
 def _out_of(file: str, out: str | None) -> Path:
-    from ..sweep import folder_of
+    from ..sweeps import folder_of
 
     return folder_of(file, out)
 
@@ -113,7 +113,7 @@ def _dry_run(file: str, shard: str | None, out: str | None) -> None:
     from rich.console import Console
 
     from ..api.sweeping import check_folder
-    from ..sweep import done_ids, load, parse_shard, shard_cells
+    from ..sweeps import done_ids, load, parse_shard, shard_cells
 
     k, n = parse_shard(shard)
     spec = load(file, out=out)

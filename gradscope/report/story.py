@@ -126,7 +126,8 @@ def _differing(a: dict, b: dict, keys: list[str]) -> list[str]:
 
 def _difference(best: dict, ref: list[dict], keys: list[str], names: dict) -> list[str]:
     """Which single option, changed back, costs `best` the most memory."""
-    pairs = [(r, _differing(best, r, keys)) for r in ref if r is not best]
+    keys = [k for k in keys if k != "seed"]  # another draw is not an option that matters
+    pairs = [(r, _differing(best, r, [*keys, "seed"])) for r in ref if r is not best]
     single = [(r, d[0]) for r, d in pairs if len(d) == 1 and horizon(r) is not None]
     if not single or horizon(best) is None:
         return []

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gradscope.errors import UsageError
-from gradscope.sweep import cell_id, load
+from gradscope.sweeps import cell_id, load
 
 from .test_analyze_cli import gradscope
 

@@ -61,8 +61,8 @@ def test_lstm_learns_adding_and_weights_round_trip_through_analyze(tmp_path):
     from gradscope.config import resolve
     from gradscope.io.weights import read_safetensors, safetensors_metadata
     from gradscope.pipeline import analyze
-    from gradscope.train.loop import EVAL_BATCH, JACOBIAN_BATCH
-    from gradscope.train.tasks import eval_batch, make_task
+    from gradscope.training.loop import EVAL_BATCH, JACOBIAN_BATCH
+    from gradscope.training.tasks import eval_batch, make_task
 
     files = {run["label"]: tmp_path / f"w-lstm-clip{tag}.safetensors"
              for run, tag in ((free, "none"), (clipped, "1"))}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradscope.errors import UsageError
-from gradscope.train.tasks import BUILTIN_TEXT, eval_batch, make_task, train_batch
+from gradscope.training.tasks import BUILTIN_TEXT, eval_batch, make_task, train_batch
 
 
 def test_adding_markers_targets_and_baseline():

@@ -18,8 +18,8 @@ from ..errors import RunError, UsageError
 from ..io.schema import build_report, device_info
 from ..io.store import atomic_write_text, remove_stale_temporaries
 from ..pipeline import analyze_group, shape_key
-from ..train.runner import GroupTrainer, TrainSettings
-from ..train.setup import resolve_train
+from ..training.runner import GroupTrainer, TrainSettings
+from ..training.setup import resolve_train
 from .spec import Cell, Sweep
 
 # cells per vmapped call: bounds the memory of one call and the work lost to a kill

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from gradscope.cells import init_params, make_step
 from gradscope.config import Config, validate
 from gradscope.dynamics.unroll import unroll
-from gradscope.train.clipping import clip_by_global_norm, clip_by_value
-from gradscope.train.loop import HEAD_BIAS, HEAD_WEIGHT, LoopSpec, forward, init_head
-from gradscope.train.runner import GroupTrainer, TrainSettings
-from gradscope.train.tasks import make_task
+from gradscope.training.clipping import clip_by_global_norm, clip_by_value
+from gradscope.training.loop import HEAD_BIAS, HEAD_WEIGHT, LoopSpec, forward, init_head
+from gradscope.training.runner import GroupTrainer, TrainSettings
+from gradscope.training.tasks import make_task
 
 # --------------------------------------------------------------------------- clipping
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from ..config import Config, resolve
 from ..errors import UsageError
-from ..train.setup import resolve_train
+from ..labels import option_text
+from ..training.setup import resolve_train
 
 COMMANDS = ("analyze", "compare", "train")
 
@@ -59,8 +60,9 @@ class Cell:
 
     @property
     def label(self) -> str:
-        """The grid values that make this cell, e.g. `arch lstm · scale 0.5 · seed 2`."""
-        return " · ".join(f"{k} {v}" for k, v in self.grid.items()) or self.config.label()
+        """The grid values that make this cell, as run labels name them, e.g.
+        `lstm · scale 0.5 · seed 2`."""
+        return " · ".join(option_text(k, v) for k, v in self.grid.items()) or self.config.label()
 
 
 @dataclass(frozen=True)

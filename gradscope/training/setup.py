@@ -11,9 +11,9 @@ from typing import Any
 
 from ..config import Config, validate
 from ..errors import UsageError
-from ..train.clipping import CLIP_MODES
-from ..train.loop import OPTIMIZERS
-from ..train.tasks import make_task
+from ..training.clipping import CLIP_MODES
+from ..training.loop import OPTIMIZERS
+from ..training.tasks import make_task
 
 DEFAULTS = dict(task="adding", text=None, arch="rnn", clip="none", clip_mode="norm",
                 optimizer="adam", lr=1e-3, batch_size=32, iters=1000, tbptt=None,
