@@ -15,12 +15,20 @@ def as_array(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def new_figure(width: float, height: float, ncols: int = 1):
-    """A figure (constrained layout, no pyplot) and its `ncols` axes side by side."""
+def new_figure(width: float, height: float, ncols: int = 1, nrows: int = 1, **share):
+    """A figure (constrained layout, no pyplot) and its axes: one, a row of `ncols` or a grid
+    (`share`: `sharex`, `sharey` of `Figure.subplots`)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), layout="constrained")
-    return fig, fig.subplots(1, ncols)
+    return fig, fig.subplots(nrows, ncols, **share)
+
+
+def blank_figure(width: float, height: float):
+    """A figure without axes (constrained layout, no pyplot), for subfigures or grids."""
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def run_colors(n: int) -> list:
@@ -31,6 +39,13 @@ def run_colors(n: int) -> list:
         cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
         return [cmap(i) for i in range(n)]
     return [matplotlib.colormaps["turbo"](x) for x in np.linspace(0.05, 0.95, n)]
+
+
+def integer_ticks(ax) -> None:
+    """Integer ticks on the x axis (time steps, layers, indices)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 2.5, 5, 10]))
 
 
 def log_ticks(ax) -> None:

@@ -1,9 +1,12 @@
-"""Heat maps of summary numbers over the two options a set of runs (a sweep, a compare)
-varies along: the gain per step and the memory horizon, each cell the mean of its runs."""
+"""Figures of summary numbers over the options a set of runs (a sweep, a compare) varies
+along: heat maps of the gain per step and the memory horizon over two options (each cell the
+mean of its runs), and the gain per step against the scale of W_hh."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from .plots_style import run_styles
 
 HEATMAP_METRICS = (("log10_gain_per_step", "log10 gain per step", "+.3f"),
                    ("memory_horizon", "memory horizon (steps; blank: never)", ".0f"))
@@ -66,3 +69,64 @@ def fig_heatmaps(report: dict):
         ax.title.set_fontsize(10)
         fig.colorbar(im, ax=ax, shrink=0.85)
     return fig
+
+
+def fig_gain_vs_scale(report: dict):
+    """Gain per step against the scale of W_hh, a line per kind of run (coloured as in the
+    other figures): the mean over the runs at each scale (seeds) with their range as a band,
+    and the mean-field theory where it applies. None when no kind of run has 2 scales."""
+    runs = [r for r in report.get("runs") or []
+            if (r.get("config") or {}).get("scale") is not None
+            and "log10_gain_per_step" in (r.get("summary") or {})]
+    styles = run_styles(runs, exclude=("scale",))
+    lines = [(look, [r for r, lk in zip(runs, styles.looks, strict=True) if lk == look])
+             for _, look in styles.entries()]
+    if all(len({r["config"]["scale"] for r in g}) < 2 for _, g in lines):
+        return None
+    from matplotlib.lines import Line2D
+
+    from .figures import new_figure
+
+    fig, ax = new_figure(9, 4.8)
+    for look, group in lines:
+        name = look.label or "measured"
+        x, (mean, lo, hi) = _by_scale(group, "log10_gain_per_step")
+        ax.plot(x, mean, marker="o", color=look.color, ls=look.ls, lw=1.8, ms=5, label=name,
+                gid=f"{name}:gain")
+        if np.any(hi > lo):
+            ax.fill_between(x, lo, hi, color=look.color, alpha=0.2, lw=0, gid=f"{name}:band")
+        x, (theory, _, _) = _by_scale(group, "theory_log10_gain_per_step")
+        if np.isfinite(theory).any():
+            ax.plot(x, theory, "--", color=look.color, lw=1.1, gid=f"{name}:theory")
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set(xlabel="scale of W_hh", ylabel="log10 gain per step")
+    fig.suptitle("Gain per step against the scale of W_hh (below 0 vanishing, above 0 "
+                 "exploding)", fontsize=11)
+    ax.grid(alpha=0.3)
+    handles = ax.get_legend_handles_labels()[0]
+    if any(ln.get_gid().endswith(":theory") for ln in ax.lines):
+        handles.append(Line2D([], [], color="0.3", ls="--", lw=1.1, label="mean-field theory"))
+    if any(c.get_gid().endswith(":band") for c in ax.collections):
+        handles.append(Line2D([], [], color="0.3", lw=6, alpha=0.25,
+                              label=f"min – max over {_replicates(styles)}"))
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False, title=f"mean over {_replicates(styles)}" if styles.note else None,
+              title_fontsize=8)
+    return fig
+
+
+def _by_scale(runs: list[dict], metric: str):
+    """The scales of `runs`, sorted, and the mean, min and max of `metric` over the runs at
+    each (NaN where none has a value)."""
+    scales = sorted({r["config"]["scale"] for r in runs})
+    out = np.full((3, len(scales)), np.nan)
+    for j, s in enumerate(scales):
+        vals = [(r.get("summary") or {}).get(metric) for r in runs if r["config"]["scale"] == s]
+        vals = [v for v in vals if v is not None]
+        if vals:
+            out[:, j] = np.mean(vals), min(vals), max(vals)
+    return np.array(scales, dtype=float), out
+
+
+def _replicates(styles) -> str:
+    return "seeds" if "seed" in styles.note else "runs"

@@ -1,12 +1,15 @@
-import copy
 import math
 
 import numpy as np
 import pytest
 
 from gradscope.report import plots, write_plots
+from gradscope.report.html import FIGURE_ORDER
+from gradscope.report.plots_style import run_styles
+from gradscope.report.text import FIGURE_CAPTIONS
 
 from .conftest import T0, linear_rnn_run, make_report
+from .plot_reports import grid_report
 
 
 def _line(fig, gid):
@@ -24,8 +27,9 @@ def test_files_exist_open_and_are_not_blank(written_plots):
     import matplotlib.image as mpimg
 
     plots_dir, pngs = written_plots
+    # no gain_vs_scale: the two RNN runs differ in their batch as well as in their scale
     assert [p.stem for p in pngs] == ["jacobian_norm", "local_norm", "spectrum", "saturation",
-                                      "gain_vs_scale", "heatmaps"]
+                                      "heatmaps", "lyapunov"]
     for png in pngs:
         assert png.parent == plots_dir
         img = mpimg.imread(png)
@@ -41,7 +45,7 @@ def test_jacobian_norm_plots_the_series(shared_report):
     ax = fig.axes[0]
     assert ax.get_xlabel() == "time step t"
     assert ax.get_ylabel() == "log10 ‖∂s_T/∂s_t‖"
-    assert ax.get_yscale() == "linear" and ax.get_title()
+    assert ax.get_yscale() == "linear" and fig.get_suptitle()
     line = _line(fig, "0:log10_jacobian_norm")
     np.testing.assert_array_equal(line.get_xdata(), np.arange(T0 + 1))
     np.testing.assert_allclose(line.get_ydata(),
@@ -82,49 +86,6 @@ def test_jacobian_norm_theory_horizon_band_and_gaps(shared_report):
     assert lo < 0 and hi > T0  # the whole sequence is shown, gaps included
 
 
-def test_local_norm_and_saturation(shared_report):
-    fig = plots.fig_local_norm(shared_report)
-    line = _line(fig, "0:log10_local_norm")
-    np.testing.assert_array_equal(line.get_xdata(), np.arange(1, T0 + 1))
-    np.testing.assert_array_equal(line.get_ydata(), [math.log10(0.5)] * T0)
-    assert fig.axes[0].get_xlabel() == "time step t"
-    fig = plots.fig_saturation(shared_report)
-    sat = _line(fig, "2:saturation_fraction")
-    np.testing.assert_array_equal(sat.get_xdata(), np.arange(1, T0 + 1))
-    np.testing.assert_array_equal(sat.get_ydata(),
-                                  shared_report["runs"][2]["series"]["saturation_fraction"])
-    lo, hi = fig.axes[0].get_ylim()
-    assert lo <= 0 and 1 <= hi < 1.1
-    assert np.isnan(_line(fig, "3:saturation_fraction").get_ydata()[9:]).all()
-
-
-def test_spectrum(shared_report):
-    fig = plots.fig_spectrum(shared_report)
-    ax1, ax2 = fig.axes
-    assert ax1.get_yscale() == "log"
-    assert any(np.allclose(ln.get_ydata(), 1) for ln in ax1.lines)  # the σ = 1 line
-    sv = _line(fig, "2:singular_values").get_ydata()
-    np.testing.assert_array_equal(sv, sorted(sv, reverse=True))
-    circle = _line(fig, "unit_circle")
-    np.testing.assert_allclose(np.hypot(circle.get_xdata(), circle.get_ydata()), 1)
-    assert ax2.get_aspect() == 1.0
-    (f_gate,) = [c for c in ax2.collections if c.get_gid() == "2:eigenvalues:f"]
-    np.testing.assert_allclose(f_gate.get_offsets(),
-                               shared_report["runs"][2]["spectrum"]["blocks"]["f"]["eigenvalues"])
-    texts = _legend_texts(fig)
-    assert {"gate i", "gate f", "gate g", "gate o", "gate r", "gate z", "gate n"} <= set(texts)
-    assert shared_report["runs"][0]["label"] in texts
-
-
-def test_spectrum_of_one_gated_run_labels_gates(shared_report):
-    report = make_report([copy.deepcopy(shared_report["runs"][2])])
-    fig = plots.fig_spectrum(report)
-    texts = _legend_texts(fig)
-    assert {"gate i", "gate f", "gate g", "gate o", "unit circle"} <= set(texts)
-    colours = {tuple(c.get_facecolor()[0]) for c in fig.axes[1].collections}
-    assert len(colours) == 4
-
-
 def test_dlfs2_only_for_the_preset(shared_report, dlfs2_report, tmp_path, monkeypatch):
     assert plots.fig_dlfs2(shared_report) is None
     # write only the figures under test (the others are covered above, and take time)
@@ -145,29 +106,92 @@ def test_dlfs2_only_for_the_preset(shared_report, dlfs2_report, tmp_path, monkey
     assert y05[0] == pytest.approx(2.4684) and y05[-1] == pytest.approx(2.3794e-4)
 
 
-def test_eighteen_runs_keep_the_legend_inside_the_figure():
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    runs = [linear_rnn_run(0.5 + 0.05 * i, 12, 2, f"rnn · identity · scale {0.5 + 0.05 * i:.2f}")
-            for i in range(18)]
-    fig = plots.fig_jacobian_norm(make_report(runs))
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    texts = _legend_texts(fig)
-    assert all(r["label"] in texts for r in runs)
-    box = fig.bbox
-    for leg in fig.axes[0].get_children():
-        if type(leg).__name__ == "Legend":
-            ext = leg.get_window_extent(canvas.get_renderer())
-            assert box.x0 - 1 <= ext.x0 and ext.x1 <= box.x1 + 1
-            assert box.y0 - 1 <= ext.y0 and ext.y1 <= box.y1 + 1
-    # with many runs only the measured norms are drawn, one line each
-    assert len([ln for ln in fig.axes[0].lines if ln.get_gid().endswith("jacobian_norm")]) == 18
-    assert not [ln for ln in fig.axes[0].lines if ln.get_gid().endswith("seed_bound")]
-
-
 def test_runs_without_a_series_are_skipped():
     run = linear_rnn_run(0.5, 5, 2, "x")
     run["series"]["log10_local_norm"] = None
     assert plots.fig_local_norm(make_report([run])) is None
     assert plots.fig_jacobian_norm(make_report([run])) is not None
+
+
+def _panels(fig) -> dict:
+    """The axes of a figure of small multiples by their legend's title."""
+    return {ax.get_legend().get_title().get_text(): ax for ax in fig.axes if ax.get_legend()}
+
+
+def test_many_runs_get_a_panel_per_architecture():
+    report = grid_report()  # 3 architectures × 3 scales
+    styles = run_styles(report["runs"])
+    for make, key in ((plots.fig_jacobian_norm, "log10_jacobian_norm"),
+                      (plots.fig_local_norm, "log10_local_norm"),
+                      (plots.fig_lyapunov, "lyapunov")):
+        fig = make(report)
+        panels = _panels(fig)
+        assert list(panels) == ["rnn", "lstm", "gru"] and len(fig.axes) == 3
+        for i, run in enumerate(report["runs"]):
+            (line,) = [ln for ln in panels[run["config"]["arch"]].lines
+                       if ln.get_gid() == f"{i}:{key}"]
+            assert line.get_color() == styles.looks[i].color
+        texts = [t.get_text() for t in panels["lstm"].get_legend().get_texts()]
+        assert texts == ["scale 0.5", "scale 1", "scale 1.5"]
+    # a handful of runs stay on one axis, their legend naming what differs
+    few = grid_report(("rnn", "lstm"), (0.5, 1.0))
+    fig = plots.fig_jacobian_norm(few)
+    assert len(fig.axes) == 1
+    assert {"rnn · scale 0.5", "lstm · scale 1"} <= set(_legend_texts(fig))
+
+
+def test_local_norm_says_it_bounds_one_step_not_the_gradient():
+    fig = plots.fig_local_norm(grid_report(("rnn",), (1.5,)))
+    title = fig.get_suptitle()
+    assert "amplifies the gradient" not in title
+    assert "upper bound" in title and "Lyapunov" in title
+    caption = FIGURE_CAPTIONS["local_norm"]
+    assert "amplifies the gradient" not in caption and "upper bound" in caption
+
+
+def test_saturation_of_one_run_fits_its_range():
+    report = grid_report(("rnn",), (1.0,))
+    fig = plots.fig_saturation(report)
+    values = report["runs"][0]["series"]["saturation_fraction"]
+    line = _line(fig, "0:saturation_fraction")
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(1, len(values) + 1))
+    np.testing.assert_allclose(line.get_ydata(), values)
+    lo, hi = fig.axes[0].get_ylim()
+    assert lo == 0 and max(values) < hi <= 1.15 * max(values)  # not 0–1: the data is ≤ 0.3
+
+
+def test_saturation_of_many_runs_is_a_summary_per_kind_of_run():
+    report = grid_report(seeds=(0, 1, 2))  # 27 runs, 9 kinds
+    styles = run_styles(report["runs"])
+    fig = plots.fig_saturation(report)
+    (ax,) = fig.axes
+    means = [ln for ln in ax.lines if str(ln.get_gid()).endswith(":saturation_mean")]
+    assert len(means) == 9 and not [ln for ln in ax.lines if "fraction" in str(ln.get_gid())]
+    for line in means:
+        i = int(line.get_gid().split(":")[0])
+        pooled = [v for r, lk in zip(report["runs"], styles.looks, strict=True)
+                  if lk == styles.looks[i] for v in r["series"]["saturation_fraction"]]
+        assert line.get_xdata()[0] == pytest.approx(np.mean(pooled))
+        assert line.get_color() == styles.looks[i].color
+        (span,) = [ln for ln in ax.lines if ln.get_gid() == f"{i}:saturation_range"]
+        assert list(span.get_xdata()) == pytest.approx([min(pooled), max(pooled)])
+    top = max(max(r["series"]["saturation_fraction"]) for r in report["runs"])
+    assert top < ax.get_xlim()[1] <= 1.15 * top
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:3] == ["rnn · scale 0.5", "rnn · scale 1", "rnn · scale 1.5"]
+
+
+def test_lyapunov_figure():
+    report = grid_report(("rnn", "gru"), (0.5, 1.5))
+    fig = plots.fig_lyapunov(report)
+    (ax,) = fig.axes
+    line = _line(fig, "3:lyapunov")
+    np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(line.get_ydata(), report["runs"][3]["lyapunov"])
+    np.testing.assert_array_equal(_line(fig, "zero").get_ydata(), [0, 0])
+    assert "λ_k" in ax.get_ylabel()
+    for run in report["runs"]:
+        run["lyapunov"] = None
+    assert plots.fig_lyapunov(report) is None
+    assert "lyapunov" in plots.FIGURES and "lyapunov" in FIGURE_ORDER
+    assert "Lyapunov" in FIGURE_CAPTIONS["lyapunov"]
