@@ -80,6 +80,11 @@ def compare(*, weights: Many = None, progress: Progress | None = None,
     lists = {k: _listed(v) for k, v in options.items()
              if v is not None and k in LISTABLE and not (k == "inputs" and array is not None)}
     shared = {k: v for k, v in options.items() if k not in lists}
+    for key, value in shared.items():
+        if key != "inputs" and isinstance(value, (list, tuple)):
+            raise UsageError(f"{key} takes one value in compare, got {list(value)!r}",
+                             f"lists are taken by: {', '.join(LISTABLE)}; run compare once per "
+                             f"value of {key}")
     configs: list[Config] = []
     if files:
         beside = "init" in lists

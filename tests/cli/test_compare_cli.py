@@ -53,3 +53,13 @@ def test_scale_with_weights_alone_is_a_usage_error(capsys, tmp_path):
                               "-o", str(tmp_path / "o"))
     _assert_usage_error(code, out, err, "--scale has no effect with --weights alone")
     assert "--init" in err
+
+
+def test_a_list_for_a_one_value_option_is_a_usage_error():
+    import pytest
+
+    import gradscope
+    from gradscope.errors import UsageError
+
+    with pytest.raises(UsageError, match="residual takes one value in compare"):
+        gradscope.compare(arch="rnn", layers=3, residual=[False, True])
