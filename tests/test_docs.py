@@ -13,6 +13,10 @@ from gradscope.cli import docs
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
+# one worker runs them all, so that the real reports below are made once (`make test` runs
+# pytest with --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("docs")
+
 # Tiny sizes: compiling is most of the time, so every run shares them where it can.
 SMALL = dict(hidden=3, steps=5)
 
@@ -34,7 +38,7 @@ def test_cli_md_lists_every_command_and_figure():
             assert f"`{name}`" in text, f"{path} of {command} is not in docs/cli.md"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reports(tmp_path_factory):
     """Real reports of every kind, with the options that add keys: a batch (series_std),
     Lyapunov exponents, a gated stack's spectrum (blocks, layers), a comparison, a sweep (on

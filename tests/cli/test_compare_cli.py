@@ -26,15 +26,17 @@ def test_forget_bias_list_varies_the_lstm_runs_only(tmp_path):
 
 
 def test_every_value_option_takes_a_list(tmp_path):
-    r = gradscope("compare", "-a", "gru", "-H", "3,5", "-T", "6,9", "--seed", "0,1",
-                  "--format", "json", "--no-plots", "-s", "1", "-o", str(tmp_path / "c"))
+    # (a list of sizes is a program per size: two here, to keep the test quick)
+    r = gradscope("compare", "-a", "gru", "-H", "3,5", "--seed", "0,1", "--inputs",
+                  "gaussian,zeros", "-T", "6", "--format", "json", "--no-plots", "-s", "1",
+                  "-o", str(tmp_path / "c"))
     assert r.returncode == 0, r.stderr
     runs = json.loads(r.stdout)["runs"]
-    assert [(x["state_size"], len(x["series"]["log10_jacobian_norm"]), x["config"]["seed"])
-            for x in runs] == [(h, t + 1, s) for h in (3, 5) for t in (6, 9) for s in (0, 1)]
+    assert [(x["state_size"], x["config"]["inputs"], x["config"]["seed"]) for x in runs] == \
+        [(h, i, s) for h in (3, 5) for i in ("gaussian", "zeros") for s in (0, 1)]
     labels = [x["label"] for x in runs]
     assert len(set(labels)) == len(labels)
-    assert labels[0] == "gru · gaussian · scale 1 · H 3 · T 6 · seed 0"
+    assert labels[0] == "gru · gaussian · scale 1 · H 3 · inputs gaussian · seed 0"
 
 
 def test_a_whole_number_option_refuses_a_fraction(capsys, tmp_path, monkeypatch):
