@@ -63,7 +63,7 @@ def answer(report: dict) -> Answer | None:
     where = f"At {option_text(column, best['config']['scale'])}, " if column else ""
     sentences = [_best_sentence(best, ref, names, where)]
     sentences += _difference(best, ref, keys, names)
-    sentences += _why(best, ref, keys, names)
+    sentences += _why(ref, names)
     sentences += _across(runs, column, best, names)
     header, rows = _grid(runs, column, names)
     return Answer(sentences, header, rows)
@@ -98,6 +98,12 @@ def _best_sentence(best: dict, ref: list[dict], names: dict, where: str) -> str:
         return (f"{where}no run keeps a finite gradient: {names[id(best)]} went non-finite at "
                 f"step {best['summary'].get('first_nonfinite_step')}.")
     T = best["config"].get("steps")
+    gain = best["summary"].get("log10_gain_per_step")
+    if best["summary"].get("regime") == "exploding" and gain is not None:
+        p0 = best["series"]["log10_jacobian_norm"][0]
+        whole = "" if p0 is None else f", ‖∂s_T/∂s_0‖ = 10^{p0:.1f}"
+        return (f"{where}{names[id(best)]} never lets the gradient fade, but it explodes: "
+                f"×{10 ** gain:.2f} per step back{whole}.")
     how = (f"‖∂s_T/∂s_t‖ stays above 1e-3 over all {T} steps" if h == T and
            best["summary"].get("memory_horizon") is None
            else f"‖∂s_T/∂s_t‖ stays above 1e-3 for {h} steps back")
@@ -126,9 +132,10 @@ def _differing(a: dict, b: dict, keys: list[str]) -> list[str]:
 
 def _difference(best: dict, ref: list[dict], keys: list[str], names: dict) -> list[str]:
     """Which single option, changed back, costs `best` the most memory."""
-    keys = [k for k in keys if k != "seed"]  # another draw is not an option that matters
-    pairs = [(r, _differing(best, r, [*keys, "seed"])) for r in ref if r is not best]
-    single = [(r, d[0]) for r, d in pairs if len(d) == 1 and horizon(r) is not None]
+    pairs = [(r, _differing(best, r, keys)) for r in ref if r is not best]
+    # (another seed is another draw, not an option that made a difference)
+    single = [(r, d[0]) for r, d in pairs
+              if len(d) == 1 and d[0] != "seed" and horizon(r) is not None]
     if not single or horizon(best) is None:
         return []
     other, key = min(single, key=lambda p: horizon(p[0]))
@@ -152,7 +159,9 @@ def _per_step(log10_total, steps) -> float | None:
     return 10.0 ** (log10_total / steps)
 
 
-def _why(best: dict, ref: list[dict], keys: list[str], names: dict) -> list[str]:
+def _why(ref: list[dict], names: dict) -> list[str]:
+    """The mechanisms behind the head-to-head numbers: the LSTM cell path, the tanh RNN's
+    σ_max against the seeds' bound."""
     out = []
     lstms = ranked([r for r in ref if (r.get("config") or {}).get("arch") == "lstm"
                     and (r.get("series") or {}).get("log10_cell_path_norm")])[:3]
@@ -168,11 +177,11 @@ def _why(best: dict, ref: list[dict], keys: list[str], names: dict) -> list[str]
                    + ".")
     rnn = [r for r in ref if _is_tanh_rnn(r)]
     if rnn:
-        out.append(_rnn_why(ranked(rnn)[0], names))
+        out.append(_rnn_why(ranked(rnn)[0]))
     return out
 
 
-def _rnn_why(run: dict, names: dict) -> str:
+def _rnn_why(run: dict) -> str:
     """σ_max(W_hh) against 1 and the seeds' bound max|tanh'|·σ_max, the measured factor, the
     share of saturated units and one step's stretch ‖J_t‖, for a tanh RNN."""
     sv = sigma_max(run)

@@ -121,3 +121,11 @@ def test_the_rnn_sentence_follows_sigma_max_and_the_measured_regime():
     why = next(s for s in answer(make_report([up, _run("gru", 1.0, 0.9)])).sentences
                if s.startswith("The tanh RNN"))
     assert "and its gradient is exploding (measured: ×1.20 per step" in why
+
+
+def test_an_exploding_winner_is_not_called_alive():
+    up = _run("rnn", 1.0, 1.2, sigma=2.0)
+    up["summary"]["regime"] = "exploding"
+    first = answer(make_report([up, _run("gru", 1.0, 0.9)])).sentences[0]
+    assert first == (f"rnn never lets the gradient fade, but it explodes: ×1.20 per step back, "
+                     f"‖∂s_T/∂s_0‖ = 10^{T * math.log10(1.2):.1f}.")
