@@ -94,15 +94,17 @@ def test_the_real_process_ends_with_its_output_complete(tmp_path):
     # what the command printed reaches the reader (the table's last line, a JSON report
     # larger than stdio's buffer), and a reader that closed the pipe early (`| head`) costs
     # neither the exit code nor a traceback
-    r = gradscope_process("analyze", "-T", "400", "--no-plots", "-o", str(tmp_path / "t"))
+    # (T = 400 makes the JSON report larger than the pipe's buffer; H = 8 keeps it quick)
+    r = gradscope_process("analyze", "-T", "400", "-H", "8", "--no-plots", "-o",
+                          str(tmp_path / "t"))
     assert r.returncode == 0, r.stderr
     assert r.stdout.rstrip().endswith(f"report: {tmp_path / 't'}/report.md")
-    r = gradscope_process("analyze", "-T", "400", "--no-plots", "--format", "json", "-o",
-                          str(tmp_path / "a"))
+    r = gradscope_process("analyze", "-T", "400", "-H", "8", "--no-plots", "--format", "json",
+                          "-o", str(tmp_path / "a"))
     assert r.returncode == 0, r.stderr
     assert len(r.stdout) > 4 * 8192
     assert json.loads(r.stdout) == json.loads((tmp_path / "a" / "report.json").read_text())
-    p = subprocess.Popen([sys.executable, "-m", "gradscope", "analyze", "-T", "400",
+    p = subprocess.Popen([sys.executable, "-m", "gradscope", "analyze", "-T", "400", "-H", "8",
                           "--no-plots", "--format", "json", "-o", str(tmp_path / "b")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert p.stdout.read(1) == b"{"
