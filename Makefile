@@ -30,7 +30,7 @@ run: $(STAMP)
 	$(BIN)/gradscope compare --arch rnn,lstm,gru --forget-bias 0,1 --scale 0.5,1,1.5 --out $(OUT) --force
 
 test: $(STAMP) $(TORCH_STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup  # two workers; tests of one xdist_group share a worker
+	$(BIN)/python -m pytest -q -n 2  # two workers: most tests wait on one core (tracing, subprocesses)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gradscope tests benchmarks

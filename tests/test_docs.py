@@ -7,15 +7,9 @@ import csv
 import re
 from pathlib import Path
 
-import pytest
-
 from gradscope.cli import docs
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-
-# one worker runs them all, so that the real reports below are made once (`make test` runs
-# pytest with --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("docs")
 
 # Tiny sizes: compiling is most of the time, so every run shares them where it can.
 SMALL = dict(hidden=3, steps=5)
@@ -38,8 +32,7 @@ def test_cli_md_lists_every_command_and_figure():
             assert f"`{name}`" in text, f"{path} of {command} is not in docs/cli.md"
 
 
-@pytest.fixture(scope="session")
-def reports(tmp_path_factory):
+def _reports(tmp: Path) -> dict:
     """Real reports of every kind, with the options that add keys: a batch (series_std),
     Lyapunov exponents, a gated stack's spectrum (blocks, layers), a comparison, a sweep (on
     the comparison's compiled programs) and a merge, training with saved weights, and the
@@ -49,7 +42,6 @@ def reports(tmp_path_factory):
     from gradscope.api.sweeping import sweep
     from gradscope.api.training import train
 
-    tmp = tmp_path_factory.mktemp("docs")
     report = analyze(arch="rnn", lyapunov=2, batch=2, **SMALL)
     report.write(tmp / "analyze")
     compared = compare(arch=["rnn"], scale=[0.5, 1.0], **SMALL)
@@ -73,11 +65,20 @@ def _files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize("command", ["analyze", "train", "cliff"])
-def test_a_command_writes_the_files_cli_md_lists(reports, command):
+def test_real_reports_agree_with_the_docs(tmp_path):
+    """One test, so that the real reports are made once: every file a command writes is in
+    cli.md, and every key and CSV column of every kind of report in report-schema.md."""
+    reports = _reports(tmp_path)
+    for command in ("analyze", "train", "cliff"):
+        _assert_files_documented(reports["folder"] / command, command)
+        _assert_columns_documented(reports["folder"] / command, command)
+    _assert_keys_documented(reports)
+
+
+def _assert_files_documented(folder: Path, command: str) -> None:
     """Every file written is documented; every documented file but the figures that apply
     only to some reports (and the plots of runs written without them) is written."""
-    written = _files(reports["folder"] / command)
+    written = _files(folder)
     documented = set(docs.files_written(command))
     assert written <= documented, f"undocumented: {sorted(written - documented)}"
     assert {f for f in documented if not f.startswith("plots/")} <= written
@@ -108,7 +109,7 @@ def _documented() -> set[str]:
     return set(re.findall(r"`([^`\s]+)`", text))
 
 
-def test_every_report_key_is_in_report_schema_md(reports):
+def _assert_keys_documented(reports: dict) -> None:
     documented = _documented()
     for name, report in reports.items():
         if name == "folder":
@@ -118,11 +119,10 @@ def test_every_report_key_is_in_report_schema_md(reports):
                              f"{sorted(missing)}")
 
 
-@pytest.mark.parametrize("command", ["analyze", "train", "cliff"])
-def test_every_csv_column_is_in_report_schema_md(reports, command):
+def _assert_columns_documented(folder: Path, command: str) -> None:
     documented = _documented()
     for name in ("series.csv", "summary.csv"):
-        path = reports["folder"] / command / name
+        path = folder / name
         if not path.exists():
             continue
         with open(path, encoding="utf-8", newline="") as f:

@@ -53,14 +53,13 @@ def _legends(fig) -> list:
         ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
 
 
-@pytest.fixture(scope="module", params=list(REPORTS))
-def drawn(request):
-    """(report name, [(figure name, figure, renderer)]): every figure of the report drawn
+def _draw(report_name: str):
+    """[(figure name, figure, renderer)]: every figure of the report `report_name` drawn
     (at a low resolution, for speed; the layout is in inches) with every warning an error;
     those of missing values also as SVG, as the report folder writes them."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    report = REPORTS[request.param]()
+    report = REPORTS[report_name]()
     out = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -71,29 +70,32 @@ def drawn(request):
                 canvas = FigureCanvasAgg(fig)
                 canvas.draw()
                 out.append((name, fig, canvas.get_renderer()))
-                if "missing" in request.param:
+                if "missing" in report_name:
                     save_svg(fig, io.BytesIO())
-    return request.param, out
+    return out
 
 
-def test_drawing_warns_about_nothing(drawn):
-    name, figures = drawn  # drawn under simplefilter("error"): a warning would have raised
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_figures_draw_silently_with_their_legends_inside_and_clear(name):
+    # (one test per report, so that each report is drawn once, on one worker)
+    figures = _draw(name)  # drawn under simplefilter("error"): a warning would have raised
     assert {"jacobian_norm", "local_norm", "saturation", "spectrum"} <= {n for n, _, _ in figures}
     if name == "108-cell sweep":
         assert {"gain_vs_scale", "heatmaps", "lyapunov"} <= {n for n, _, _ in figures}
+    for fig_name, fig, renderer in figures:
+        _assert_legends_inside_and_clear(fig_name, fig, renderer)
 
 
-def test_legends_stay_inside_and_off_the_title_and_other_panels(drawn):
-    _, figures = drawn
-    for name, fig, renderer in figures:
-        box = fig.bbox
-        title = fig._suptitle.get_window_extent(renderer) if fig._suptitle else None
-        for leg in _legends(fig):
-            ext = leg.get_window_extent(renderer)
-            assert box.x0 - 1 <= ext.x0 and ext.x1 <= box.x1 + 1, name
-            assert box.y0 - 1 <= ext.y0 and ext.y1 <= box.y1 + 1, name
-            assert title is None or not ext.overlaps(title), name
-            own = leg.axes if leg.axes is not None else None
-            for ax in fig.axes:
-                if ax is not own and ax.get_visible() and ax.axison:
-                    assert not ext.overlaps(ax.get_window_extent(renderer)), (name, ax)
+def _assert_legends_inside_and_clear(name, fig, renderer):
+    """No legend leaves the image, covers the title or another panel."""
+    box = fig.bbox
+    title = fig._suptitle.get_window_extent(renderer) if fig._suptitle else None
+    for leg in _legends(fig):
+        ext = leg.get_window_extent(renderer)
+        assert box.x0 - 1 <= ext.x0 and ext.x1 <= box.x1 + 1, name
+        assert box.y0 - 1 <= ext.y0 and ext.y1 <= box.y1 + 1, name
+        assert title is None or not ext.overlaps(title), name
+        own = leg.axes if leg.axes is not None else None
+        for ax in fig.axes:
+            if ax is not own and ax.get_visible() and ax.axison:
+                assert not ext.overlaps(ax.get_window_extent(renderer)), (name, ax)
