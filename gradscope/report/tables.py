@@ -44,8 +44,8 @@ def summary_table(report: dict) -> Table:
     for row, run in zip(rows, runs, strict=True):
         row[1] = Text(row[1], style=REGIME_STYLE.get(row[1], ""))
         table.add_row(*(row[i] for i in keep), *([largest_lyapunov(run)] if lyapunov else []))
-    if lyapunov:
-        table.caption = f"{_CAPTION}; λ_1: largest Lyapunov exponent (ln per step)"
+    table.caption = _CAPTION + ("; NaN at: first non-finite step" if 8 in keep else "") + (
+        "; λ_1: largest Lyapunov exponent (ln per step)" if lyapunov else "")
     return table
 
 

@@ -14,6 +14,7 @@ def test_print_summary(report):
         assert run["label"] in text
     assert "vanishing" in text and "exploding" in text
     assert "-0.3010" in text and "+0.0969" in text
+    assert "NaN at: first non-finite step" in text   # the GRU's column, explained
     assert text.rstrip().endswith("report: runs/x/report.md")
     assert "…" not in text
 
