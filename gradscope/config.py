@@ -20,6 +20,7 @@ from .constants import ARCHS, GATES
 from .errors import UsageError
 from .io import inputs as _inputs
 from .io import weights as _weights
+from .labels import option_text
 
 ACTIVATIONS = ("tanh", "relu", "linear")
 INITS = ("gaussian", "orthogonal", "identity", "xavier", "pytorch", "textbook")
@@ -111,14 +112,13 @@ class Config:
         if self.arch == "rnn" and self.activation != "tanh":
             parts[0] = f"rnn-{self.activation}"
         if self.weights:
-            parts.append(self.weights.rsplit("/", 1)[-1])
+            parts.append(option_text("weights", self.weights))
         else:
-            parts.append(self.init)
-            parts.append(f"scale {self.scale:g}")
+            parts += [option_text("init", self.init), option_text("scale", self.scale)]
             if self.arch == "lstm" and self.forget_bias:
-                parts.append(f"forget bias {self.forget_bias:g}")
+                parts.append(option_text("forget_bias", self.forget_bias))
         if self.arch == "gru" and self.gru_variant != "pytorch":
-            parts.append(f"{self.gru_variant} GRU")
+            parts.append(option_text("gru_variant", self.gru_variant))
         if self.layers > 1:
             parts.append(f"{self.layers} layers" + (" residual" if self.residual else ""))
         if self.dropout > 0:

@@ -1,9 +1,9 @@
 """Run labels that tell the runs of one report apart, and the options that vary between them.
 
 A run's own label (`Config.label()`: architecture, init or weights file, scale and the
-remedies it uses) is completed, within a report, by every other option whose value differs
-between the report's runs, so that no two different runs share a label. Pure functions of
-the runs' config dicts (as in report.json).
+remedies it uses, named as `option_text` names them) is completed, within a report, by
+every other option whose value differs between the report's runs, so that no two different
+runs share a label. Pure functions of the runs' config dicts (as in report.json).
 """
 
 from __future__ import annotations
@@ -119,16 +119,14 @@ def short_labels(runs: list[dict]) -> list[str]:
 
 
 def _shown(key: str, cfg: dict, parts: list[str]) -> bool:
-    """Whether the run's own label already says `key`'s value in its own words."""
+    """Whether the run's own label already says `key`'s value in words other than
+    `option_text`'s (`Config.label` names init, scale, forget bias, GRU variant and weights
+    file by `option_text`, so those are found as they are)."""
     value = cfg.get(key)
     if key == "activation":
         return bool(parts) and parts[0] in (f"rnn-{value}", "rnn")
     if key == "arch":
         return bool(parts) and parts[0].split("-")[0] == value
-    if key == "scale":
-        return f"scale {value:g}" in parts
-    if key == "weights":
-        return bool(value) and str(value).rsplit("/", 1)[-1] in parts
     if key == "dropout":
         return any(p.endswith(f"dropout {value:g}") for p in parts) if value else False
     if key == "dropout_mode":

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from .html import CSS, FIGURE_ORDER, html_table
 from .markdown import md_table
-from .story import QUESTION, Answer, answer
+from .story import GRID_NOTE, QUESTION, Answer, answer
 from .text import (
     FIGURE_CAPTIONS,
     concepts,
@@ -58,7 +58,7 @@ def markdown_document(report: dict, plot_files: list[str], layout: Layout) -> st
     if layout.answer is not None:
         lines += [f"## {QUESTION}", "", *(f"- {t}" for t in layout.answer.sentences), ""]
         if layout.answer.grid_rows:
-            lines += ["Memory horizon (steps back until ‖∂s_T/∂s_t‖ < 1e-3):", "",
+            lines += [GRID_NOTE, "",
                       *md_table(layout.answer.grid_header, layout.answer.grid_rows), ""]
         lines += _md_figures(lead, layout)
     lines += ["## Summary", "", *md_table(layout.columns, layout.rows), "", layout.note, ""]
@@ -120,7 +120,7 @@ def html_document(report: dict, plots_dir: Path, layout: Layout) -> str:
         parts += [f"<h2>{escape(QUESTION)}</h2>", '<ul class="answer">',
                   *(f"<li>{escape(t)}</li>" for t in layout.answer.sentences), "</ul>"]
         if layout.answer.grid_rows:
-            parts += ["<p>Memory horizon (steps back until ‖∂s_T/∂s_t‖ &lt; 1e-3):</p>",
+            parts += [f"<p>{escape(GRID_NOTE)}</p>",
                       html_table(layout.answer.grid_header, layout.answer.grid_rows)]
         parts += lead
     parts += ["<h2>Summary</h2>",

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..labels import applies, option_text, short_labels, varying
-from .text import fmt, ranked, sigma_max
+from .text import fmt, ranked, series_mean, sigma_max
 
 QUESTION = "Which keeps the gradient alive?"
+GRID_NOTE = "Memory horizon (steps back until ‖∂s_T/∂s_t‖ < 1e-3):"  # what the grid holds
 GRID_MAX_ROWS, GRID_MAX_COLS = 16, 8
 
 # what a sentence calls an option whose change made the difference
@@ -189,10 +190,10 @@ def _rnn_why(run: dict) -> str:
     s = run.get("summary") or {}
     gain, regime = s.get("log10_gain_per_step"), s.get("regime")
     factor = "" if gain is None else f" ×{10 ** gain:.2f} per step"
-    sat = [v for v in series.get("saturation_fraction") or [] if v is not None]
-    sat_text = f", {100 * sum(sat) / len(sat):.0f}% of units saturated on average" if sat else ""
-    local = [v for v in series.get("log10_local_norm") or [] if v is not None]
-    stretch = 10 ** (sum(local) / len(local)) if local else None
+    sat = series_mean(run, "saturation_fraction")
+    sat_text = "" if sat is None else f", {100 * sat:.0f}% of units saturated on average"
+    local = series_mean(run, "log10_local_norm")
+    stretch = None if local is None else 10 ** local
     bound = _per_step((series.get("log10_seed_bound") or [None])[0], T)
     if sv is None or bound is None or regime is None:
         return f"The tanh RNN's gradient is {regime or 'not finite'}{factor}{sat_text}."

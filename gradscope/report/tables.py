@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..labels import short_labels
-from .story import QUESTION, answer
+from .story import GRID_NOTE, QUESTION, answer
 from .text import largest_lyapunov, ranked, summary_row
 
 REGIME_STYLE = {"vanishing": "blue", "exploding": "red", "stable": "green"}
@@ -58,7 +58,7 @@ def answer_lines(report: dict) -> list:
     out: list = [Text(""), Text(QUESTION, style="bold")]
     if a.grid_rows:
         grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0),
-                     caption="memory horizon: steps back until ‖∂s_T/∂s_t‖ < 1e-3",
+                     caption=GRID_NOTE.rstrip(":"),
                      caption_justify="left")
         for i, col in enumerate(a.grid_header):
             grid.add_column(col, justify="left" if i == 0 else "right")

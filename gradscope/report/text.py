@@ -73,6 +73,13 @@ def sigma_max(run: dict):
     return max(sv) if sv else None
 
 
+def series_mean(run: dict, key: str) -> float | None:
+    """The mean of a run's series over the steps where it has a value, None where it has
+    none."""
+    values = [v for v in (run.get("series") or {}).get(key) or [] if v is not None]
+    return sum(values) / len(values) if values else None
+
+
 def first(values):
     """The first entry of a series, or None."""
     return values[0] if values else None
@@ -253,11 +260,11 @@ def concepts(runs: list[dict]) -> list[str]:
 
 
 def _other_sentences(run: dict) -> list[str]:
-    s, series = run.get("summary") or {}, run.get("series") or {}
+    s = run.get("summary") or {}
     out = []
-    sat = [v for v in series.get("saturation_fraction") or [] if v is not None]
-    if sat and (run.get("config") or {}).get("activation") != "linear":
-        out.append(f"On average {share(sum(sat) / len(sat))} of the units are saturated.")
+    sat = series_mean(run, "saturation_fraction")
+    if sat is not None and (run.get("config") or {}).get("activation") != "linear":
+        out.append(f"On average {share(sat)} of the units are saturated.")
     th, gain = s.get("theory_log10_gain_per_step"), s.get("log10_gain_per_step")
     if th is not None:
         measured = "" if gain is None else f"; measured {_minus(f'{gain:+.4f}')}"
