@@ -339,7 +339,7 @@ class Report:
                  f"<p><b>gradscope {escape(self.command or '?')}</b>: {n} "
                  f"run{'' if n == 1 else 's'}</p>",
                  html_table(columns, rows, regime_col)]
-        said = answer(self._report) if self.command not in MAIN_FIGURE else None
+        said = answer(self._report)  # None for one run, spectra, train and cliff reports
         if said is not None:
             parts.append("<ul>" + "".join(f"<li>{escape(t)}</li>" for t in said.sentences)
                          + "</ul>")
