@@ -31,8 +31,9 @@ def summary_table(report: dict) -> Table:
     rows = [summary_row(r) for r in runs]
     for row, label in zip(rows, short_labels(runs), strict=True):
         row[0] = label
-    keep = [i for i in range(len(_HEADERS))
-            if i != 3 and (i != 8 or any(r[8] != "–" for r in rows))]
+    nonfinite = any(r[_HEADERS.index("NaN at")] != "–" for r in rows)
+    drop = {"×/step"} | (set() if nonfinite else {"NaN at"})  # ×/step: 10^gain, said by gain
+    keep = [i for i, header in enumerate(_HEADERS) if header not in drop]
     for i in keep:
         if i == 0:
             table.add_column(_HEADERS[i], min_width=12, overflow="fold")
@@ -44,7 +45,7 @@ def summary_table(report: dict) -> Table:
     for row, run in zip(rows, runs, strict=True):
         row[1] = Text(row[1], style=REGIME_STYLE.get(row[1], ""))
         table.add_row(*(row[i] for i in keep), *([largest_lyapunov(run)] if lyapunov else []))
-    table.caption = _CAPTION + ("; NaN at: first non-finite step" if 8 in keep else "") + (
+    table.caption = _CAPTION + ("; NaN at: first non-finite step" if nonfinite else "") + (
         "; λ_1: largest Lyapunov exponent (ln per step)" if lyapunov else "")
     return table
 
